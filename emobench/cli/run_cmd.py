@@ -1,0 +1,134 @@
+"""`emobench run`: one upstream x quantizer x task, with a summary table and a leaderboard page."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from emobench.cli.main import app
+from emobench.cli.ui import console, make_progress
+from emobench.config import DEFAULT_QUANTIZER, DEFAULT_TASK, DEFAULT_UPSTREAM, RunConfig, parse_assignments
+from emobench.errors import EmobenchError
+
+
+class BadAudio(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+def parse_corpora(items: list[str] | None) -> dict[str, str | None]:
+    """``NAME=PATH`` or ``NAME`` (root found from EMOBENCH_<NAME>_ROOT or the user config)."""
+    out: dict[str, str | None] = {}
+    for item in items or ["demo"]:
+        name, sep, path = item.partition("=")
+        if not name or (sep and not path):
+            raise EmobenchError(f"--corpus {item!r} must look like NAME=PATH or NAME")
+        if name in out:
+            raise EmobenchError(f"--corpus {name!r} given twice")
+        out[name] = str(Path(path).expanduser().resolve()) if path else None
+    return out
+
+
+@app.command("run")
+def run(
+    upstream: Annotated[str, typer.Option("--upstream", "-u", help="Speech encoder (`emobench list upstreams`).")] = DEFAULT_UPSTREAM,
+    quantizer: Annotated[str, typer.Option("--quantizer", "-q", help="Quantizer preset (`emobench list quantizers`).")] = DEFAULT_QUANTIZER,
+    task: Annotated[str, typer.Option("--task", "-t", help="Task: rq1..rq4, ood-ser (`emobench list tasks`).")] = DEFAULT_TASK,
+    corpus: Annotated[
+        list[str] | None,
+        typer.Option("--corpus", "-c", help="Corpus as NAME=PATH (native release layout) or NAME; repeat for "
+                     "several. Default: the synthetic demo corpus."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")] = "auto",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for result files and the site.")] = Path("emobench-results"),
+    seed: Annotated[int, typer.Option(help="Seed for splits, k-means, probes and bootstrap.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Keep the first N utterances per split (quick smoke runs).")] = None,
+    layer: Annotated[int | None, typer.Option(help="Upstream layer to quantize; default: the paper's layer.")] = None,
+    probe: Annotated[str, typer.Option(help="Probe that scores reconstructions (`emobench list probes`).")] = "linear",
+    set_upstream: Annotated[list[str] | None, typer.Option("--set-upstream", "-U", help="Override an upstream parameter, KEY=VALUE, e.g. model=/path/to/local/wavlm.")] = None,
+    set_quantizer: Annotated[list[str] | None, typer.Option("--set-quantizer", "-Q", help="Override a quantizer parameter, KEY=VALUE, e.g. n_stages=8.")] = None,
+    set_task: Annotated[list[str] | None, typer.Option("--set-task", "-T", help="Override a task parameter, KEY=VALUE.")] = None,
+    set_probe: Annotated[list[str] | None, typer.Option("--set-probe", "-P", help="Override a probe parameter, KEY=VALUE, e.g. epochs=50.")] = None,
+    on_bad_audio: Annotated[BadAudio, typer.Option(help="skip (listed in <run>.skipped.csv) or fail on unusable audio.")] = BadAudio.skip,
+    site: Annotated[bool, typer.Option(help="Build a leaderboard page from --out after the run.")] = True,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache root (default: EMOBENCH_CACHE or the user cache dir).")] = None,
+) -> None:
+    """Run one benchmark: extract features (cached), fit codebooks (cached), evaluate, write results.
+
+    With no options it runs the embedded default: log-mel features of emobench's synthetic demo corpus,
+    a residual VQ, and RQ1 (cosine similarity and emotion recall at every RVQ depth).
+
+    Examples:
+
+      emobench run
+
+      emobench run -u wavlm -U model=/models/wavlm-large -q rvq -t rq1 -c iemocap=/data/IEMOCAP_full_release
+
+      emobench run -u fbank -q emoq-demo -t rq2 --limit 40
+    """
+    from emobench import runner
+
+    config = RunConfig(
+        upstream=upstream, quantizer=quantizer, task=task, corpora=parse_corpora(corpus), probe=probe,
+        layer=layer, seed=seed, limit=limit,
+        upstream_params=parse_assignments(set_upstream, "--set-upstream"),
+        quantizer_params=parse_assignments(set_quantizer, "--set-quantizer"),
+        task_params=parse_assignments(set_task, "--set-task"),
+        probe_params=parse_assignments(set_probe, "--set-probe"),
+    )
+    with make_progress() as progress:
+        outcome = runner.run(
+            config, out_dir=out, device=device, progress=progress, on_bad_audio=on_bad_audio.value,
+            build_site=site, cache_root=cache_dir,
+        )
+    console.print(summary_table(outcome.result))
+    for note in outcome.result.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    console.print(f"results: {outcome.result_path}  (+ .metrics.csv, .predictions.csv)")
+    if outcome.site_dir:
+        console.print(f"leaderboard: {outcome.site_dir / 'index.html'}")
+    console.print(f"wall time: {outcome.wall_s:.1f} s")
+
+
+SUMMARY_METRICS = ("cosine_frame", "cosine_utterance", "uar", "macro_f1", "agreement", "matched_recall",
+                   "unmatched_recall", "attraction", "js_divergence", "top2_accuracy", "macro_f1_delta")
+
+
+def summary_table(doc: dict, max_rows: int = 60) -> Table:
+    """Headline metrics (no per-emotion / per-stage rows), one row per remaining breakdown."""
+    rows: dict[tuple, dict[str, str]] = {}
+    keys: list[str] = []
+    names: list[str] = []
+    for m in doc["metrics"]:
+        bd = m["breakdown"]
+        if m["name"] not in SUMMARY_METRICS or "emotion" in bd or "stage" in bd:
+            continue
+        for k in bd:
+            if k not in keys:
+                keys.append(k)
+        if m["name"] not in names:
+            names.append(m["name"])
+        row_key = tuple(sorted(bd.items()))
+        value = "-" if m["value"] is None else f"{m['value']:.3f}"
+        rows.setdefault(row_key, {})[m["name"]] = value
+    bitrate = doc["quantizer"].get("bitrate", {}).get("bps_per_depth", {})
+    table = Table(title=f"{doc['task']}: {doc['upstream']['name']} x {doc['quantizer']['name']}"
+                  + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")
+    for k in keys:
+        table.add_column(k)
+    if bitrate:
+        table.add_column("bit/s", justify="right")
+    for n in names:
+        table.add_column(n, justify="right")
+    for row_key, values in list(rows.items())[:max_rows]:
+        bd = dict(row_key)
+        cells = [str(bd.get(k, "")) for k in keys]
+        if bitrate:
+            depth = bd.get("depth")
+            cells.append(f"{bitrate[str(depth)]:.0f}" if str(depth) in bitrate else "")
+        table.add_row(*cells, *[values.get(n, "") for n in names])
+    return table

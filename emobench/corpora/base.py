@@ -1,0 +1,53 @@
+"""What every corpus loader returns: utterances with canonical labels, optional soft labels."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The paper's label set (Emo-Q section 3.1); other sets are selectable per corpus.
+DEFAULT_LABELS: tuple[str, ...] = ("angry", "happy", "neutral", "sad")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One labelled utterance. ``id`` is unique across corpora: ``"<corpus>/<corpus-local id>"``."""
+
+    id: str
+    corpus: str
+    path: str  # absolute audio path (or a loader-specific reference such as an HF row)
+    speaker: str
+    label: str  # canonical emotion from the corpus' label set, after its label map
+    soft_label: tuple[float, ...] | None = None  # vote shares over the label set, sums to 1
+    split: str | None = None  # the corpus' own predefined split / session / partition, if any
+    start_s: float | None = None  # segment within the file, when the corpus ships long recordings
+    end_s: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass
+class Corpus:
+    """A loaded corpus. ``dropped`` counts utterances whose label is outside the label set."""
+
+    name: str
+    root: Path | None
+    label_set: tuple[str, ...]
+    utterances: list[Utterance]
+    dropped: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    synthetic: bool = False
+    has_soft_labels: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the corpus as found on disk: ids, labels, sizes of the files read."""
+        h = hashlib.sha256()
+        for u in sorted(self.utterances, key=lambda u: u.id):
+            size = Path(u.path).stat().st_size if Path(u.path).is_file() else -1
+            h.update(f"{u.id}|{u.label}|{u.speaker}|{u.soft_label}|{size}\n".encode())
+        return h.hexdigest()[:16]
+
+    def __len__(self) -> int:
+        return len(self.utterances)

@@ -1,0 +1,68 @@
+"""Device and dtype choice: ``--device auto`` uses CUDA when present; half precision only on a GPU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from emobench.errors import EmobenchError
+
+_DTYPES = {
+    "fp32": torch.float32, "float32": torch.float32, "float": torch.float32,
+    "fp16": torch.float16, "float16": torch.float16, "half": torch.float16,
+    "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
+}
+
+
+def resolve_device(device: Any = "auto") -> torch.device:
+    """"auto" | "cpu" | "cuda" | "cuda:N" | "mps" | torch.device -> torch.device, checked to exist."""
+    spec = str(device) if isinstance(device, torch.device) else str(device or "auto").strip().lower()
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(spec)
+    except RuntimeError as exc:
+        raise EmobenchError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise EmobenchError(
+                f"device {spec!r} requested but CUDA is not available to this torch ({torch.__version__}); "
+                "use --device cpu or install a CUDA build of torch"
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise EmobenchError(
+                f"device {spec!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist; "
+                f"use cuda:0..cuda:{torch.cuda.device_count() - 1}"
+            )
+    elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise EmobenchError("device 'mps' requested but it is not available; use --device cpu")
+    return dev
+
+
+def resolve_dtype(dtype: Any, device: torch.device) -> torch.dtype:
+    """"fp32" | "fp16" | "bf16" | torch.dtype | None -> torch.dtype; half precision is refused on CPU."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        resolved = dtype
+    else:
+        try:
+            resolved = _DTYPES[str(dtype).strip().lower()]
+        except KeyError:
+            raise EmobenchError(f"unknown dtype {dtype!r}; use fp32, fp16 or bf16") from None
+    if resolved != torch.float32 and device.type == "cpu":
+        raise EmobenchError(
+            f"dtype {dtype_name(resolved)} is only supported on a GPU (device is cpu); use fp32 on CPU"
+        )
+    return resolved
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}.get(dtype, str(dtype))
+
+
+def empty_cache(device: torch.device) -> None:
+    """Release cached GPU memory between large batches (no-op on CPU)."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()

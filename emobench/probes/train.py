@@ -1,0 +1,90 @@
+"""The probes' shared training loop: seeded minibatch AdamW on cross-entropy, keeping the weights of
+the epoch with the best validation score (early stopping after ``patience`` epochs without one)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from emobench.metrics.classification import uar
+
+
+class Standardized(nn.Module):
+    """``net((x - mean) / std)`` with the train statistics stored as buffers (saved with the weights)."""
+
+    def __init__(self, net: nn.Module, input_shape: tuple[int, ...]):
+        super().__init__()
+        self.net = net
+        self.register_buffer("feat_mean", torch.zeros(input_shape))
+        self.register_buffer("feat_std", torch.ones(input_shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, *input_shape] -> [B, C]
+        return self.net((x - self.feat_mean) / self.feat_std)
+
+
+def _score(model: nn.Module, X: torch.Tensor, y: np.ndarray, select_on: str, n_classes: int) -> float:
+    model.eval()
+    with torch.no_grad():
+        logits = model(X)
+    model.train()
+    if select_on == "loss":
+        return -float(nn.functional.cross_entropy(logits, torch.as_tensor(y, device=X.device)))
+    pred = logits.argmax(dim=1).cpu().numpy()
+    if select_on == "accuracy":
+        return float(np.mean(pred == y))
+    return uar(y, pred, list(range(n_classes)))
+
+
+def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val, y_val, cfg, *,
+               n_classes: int, device: torch.device, seed: int,
+               lr_scales: dict[str, float] | None = None) -> dict[str, Any]:
+    """Train ``model`` in place; returns a small history (best epoch and score, epochs run).
+    ``lr_scales`` maps a parameter-name fragment to a learning-rate multiplier (no weight decay)."""
+    Xt = torch.as_tensor(X_train, device=device)  # [N, *item]
+    yt = torch.as_tensor(y_train, device=device)
+    Xv = torch.as_tensor(X_val, device=device) if X_val is not None else None
+    weight = None
+    if cfg.class_weight == "balanced":
+        counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
+        w = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 0.0)
+        weight = torch.as_tensor(w, dtype=torch.float32, device=device)
+    groups: list[dict[str, Any]] = [{"params": [], "lr": cfg.lr, "weight_decay": cfg.weight_decay}]
+    for name, param in model.named_parameters():
+        scale = next((v for k, v in (lr_scales or {}).items() if k in name), None)
+        if scale is None:
+            groups[0]["params"].append(param)
+        else:
+            groups.append({"params": [param], "lr": cfg.lr * scale, "weight_decay": 0.0})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+    gen = torch.Generator(device="cpu").manual_seed(seed)  # minibatch order, identical on CPU and CUDA
+    n = len(Xt)
+    bs = n if cfg.batch_size <= 0 else min(cfg.batch_size, n)
+    best, best_epoch, best_state, since = -np.inf, -1, None, 0
+    model.train()
+    epoch = 0
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(n, generator=gen).to(device)
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            loss = nn.functional.cross_entropy(model(Xt[idx]), yt[idx], weight=weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if Xv is None:
+            continue
+        score = _score(model, Xv, y_val, cfg.select_on, n_classes)
+        if score > best:
+            best, best_epoch, since = score, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            since += 1
+            if since >= cfg.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return {"epochs_run": epoch + 1, "best_epoch": best_epoch + 1 if best_state is not None else epoch + 1,
+            "best_val": None if best_state is None else float(best), "select_on": cfg.select_on}

@@ -1,0 +1,119 @@
+"""Residual vector quantization trained stage by stage with emobench's k-means (paper section 3.1).
+
+r_0 = z, r_l = r_{l-1} - Q_l(r_{l-1}), z_hat = sum_l Q_l(r_{l-1}); each Q_l is a k-means codebook
+of ``codebook_size`` entries fitted on the residuals left by the stages before it.
+
+Training data: at most ``max_points_per_centroid * codebook_size`` frames are sampled once from the
+FrameSource (only those rows are read) and their residuals are carried from stage to stage in
+memory, as faiss does; encoding is always the exact greedy residual search over every frame.
+``max_points_per_centroid=None`` trains on every frame instead, streaming the source through the
+stages fitted so far at each Lloyd iteration (exact, no full load, O(L^2) passes).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from emobench.frames import FrameSource
+from emobench.quantizers.base import Progress, Quantizer, QuantizerError, check_finite, to_tensor
+from emobench.quantizers.kmeans import chunk_rows, kmeans, nearest
+
+
+class ResidualVQ(Quantizer):
+    """Greedy residual VQ with ``n_stages`` codebooks of ``codebook_size`` entries each."""
+
+    def __init__(self, *, n_stages: int = 8, codebook_size: int = 256, max_points_per_centroid: int | None = 256,
+                 n_iter: int = 20, tol: float = 1e-4, init_points_per_centroid: int = 4):
+        if n_stages < 1 or codebook_size < 2:
+            raise QuantizerError(f"ResidualVQ needs n_stages >= 1 and codebook_size >= 2, got {n_stages} x {codebook_size}")
+        super().__init__(n_stages=n_stages, codebook_size=codebook_size, max_points_per_centroid=max_points_per_centroid,
+                         n_iter=n_iter, tol=tol, init_points_per_centroid=init_points_per_centroid)
+        self.n_stages, self.codebook_size = int(n_stages), int(codebook_size)
+        self.codebooks: torch.Tensor | None = None  # [L, K, D]
+        self._sqnorms: torch.Tensor | None = None  # [L, K]
+
+    def _kmeans_kwargs(self) -> dict:
+        p = self.params
+        return {"n_iter": p["n_iter"], "tol": p["tol"], "init_points_per_centroid": p["init_points_per_centroid"]}
+
+    def _fit(self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None) -> None:
+        L, K, mppc = self.n_stages, self.codebook_size, self.params["max_points_per_centroid"]
+        books = torch.empty(L, K, source.dim, device=device)
+        stats = []
+        if mppc is not None:
+            import numpy as np
+
+            residual = to_tensor(source.sample(K * mppc, np.random.default_rng(seed)), device)  # [n, D]
+            check_finite(residual, f"{self.name} training frames")
+        for stage in range(L):
+            what = f"{self.name} stage {stage + 1}/{L}"
+            if mppc is not None:
+                res = kmeans(residual, K, max_points_per_centroid=None, device=device, seed=seed + 7919 * stage,
+                             progress=progress, what=what, **self._kmeans_kwargs())
+                books[stage] = res.centroids
+                self._subtract_nearest(residual, res.centroids)
+            else:
+                done = books[:stage]
+                res = kmeans(source, K, max_points_per_centroid=None, device=device, seed=seed + 7919 * stage,
+                             transform=lambda x, done=done: self._residual(x, done), progress=progress, what=what,
+                             **self._kmeans_kwargs())
+                books[stage] = res.centroids
+            stats.append({"inertia": res.inertia, "n_iter": res.n_iter, "n_dead": res.n_dead,
+                          "n_reseeded": res.n_reseeded, "n_train": res.n_train})
+            if progress:
+                progress(f"{self.name}: stages", stage + 1, L)
+        self._set_codebooks(books)
+        self.fit_info = {"stages": stats}
+
+    @staticmethod
+    def _subtract_nearest(residual: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+        """residual -= Q(residual), in place, chunk by chunk (no [n, D] temporary)."""
+        sq = (centroids * centroids).sum(1)
+        for rc in residual.split(chunk_rows(len(centroids), residual.shape[1])):
+            idx, _ = nearest(rc, centroids, sq)
+            rc.sub_(centroids[idx])
+        return residual
+
+    def _residual(self, x: torch.Tensor, books: torch.Tensor) -> torch.Tensor:
+        r = x.clone()
+        for c in books:
+            self._subtract_nearest(r, c)
+        return r
+
+    def _set_codebooks(self, books: torch.Tensor) -> None:
+        self.codebooks = books.float().contiguous()
+        self._sqnorms = (self.codebooks * self.codebooks).sum(-1)
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        r = x.clone()
+        codes = torch.empty(len(x), self.n_stages, dtype=torch.long, device=x.device)
+        for stage in range(self.n_stages):
+            idx, _ = nearest(r, self.codebooks[stage], self._sqnorms[stage])
+            codes[:, stage] = idx
+            r.sub_(self.codebooks[stage][idx])
+        return codes
+
+    def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
+        check_codes(codes, depth, self.codebook_size, self.name)
+        out = torch.zeros(len(codes), self.codebooks.shape[-1], device=self.codebooks.device)
+        for stage in range(depth):
+            out += self.codebooks[stage][codes[:, stage]]
+        return out
+
+    def _state(self) -> dict[str, torch.Tensor]:
+        return {"codebooks": self.codebooks}
+
+    def _load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        books = tensors["codebooks"]
+        if tuple(books.shape[:2]) != (self.n_stages, self.codebook_size):
+            raise QuantizerError(f"{self.name}: codebooks of shape {tuple(books.shape)} do not match "
+                                 f"{self.n_stages} stages x {self.codebook_size} codewords")
+        self._set_codebooks(books)
+
+
+def check_codes(codes: torch.Tensor, depth: int, codebook_size: int, who: str, width: int | None = None) -> None:
+    need = depth if width is None else width
+    if codes.shape[1] < need:
+        raise QuantizerError(f"{who}.decode: codes have {codes.shape[1]} column(s), depth {depth} needs {need}")
+    if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= codebook_size):
+        raise QuantizerError(f"{who}.decode: codes outside 0..{codebook_size - 1}; were they made by another codebook?")
