@@ -35,10 +35,10 @@ EMOTIONS = ("angry", "happy", "neutral", "sad")
 
 # Per-emotion means of (F0 factor, F0 range in semitones, syllables/s, level dB, tilt, breathiness).
 _PROFILES = {
-    "angry": (1.25, 5.0, 5.0, 0.0, 0.35, 0.05),
-    "happy": (1.35, 7.0, 4.6, -2.0, 0.55, 0.08),
-    "neutral": (1.0, 2.0, 4.0, -6.0, 0.7, 0.10),
-    "sad": (0.88, 1.5, 2.9, -11.0, 0.9, 0.28),
+    "angry": (1.3, 5.0, 5.2, 0.0, 0.2, 0.03),
+    "happy": (1.5, 8.0, 4.6, -3.0, 0.5, 0.08),
+    "neutral": (1.0, 2.0, 3.9, -8.0, 0.72, 0.12),
+    "sad": (0.85, 1.2, 2.7, -14.0, 0.92, 0.35),
 }
 _SPREAD = (0.10, 1.6, 0.55, 2.5, 0.12, 0.06)  # within-emotion standard deviations, same order
 # (F1, F2, F3) of a few vowels, Hz, for an adult male vocal tract.
@@ -53,6 +53,8 @@ class DemoConfig:
     n_annotators: int = 8
     seed: int = 1234
     snr_db: tuple[float, float] = (8.0, 30.0)
+    max_blend: float = 0.4  # largest share of a second emotion mixed into an utterance
+    spread: float = 0.6  # scales the within-emotion standard deviations
 
     def fingerprint(self) -> str:
         blob = json.dumps({**asdict(self), "version": DEMO_VERSION}, sort_keys=True)
@@ -135,9 +137,9 @@ def _plan(cfg: DemoConfig) -> list[dict]:
         for e_idx, emotion in enumerate(EMOTIONS):
             for s_idx, syl in enumerate(sentences):
                 other = int(rng.choice([i for i in range(len(EMOTIONS)) if i != e_idx]))
-                blend = float(rng.beta(1.2, 4.0) * 0.8)  # share of a second emotion, mostly small
+                blend = float(rng.beta(1.2, 4.0) * cfg.max_blend)  # share of a second emotion, mostly small
                 mu = (1 - blend) * np.array(_PROFILES[emotion]) + blend * np.array(_PROFILES[EMOTIONS[other]])
-                params = mu + rng.normal(0, 1, 6) * np.array(_SPREAD)
+                params = mu + rng.normal(0, 1, 6) * np.array(_SPREAD) * cfg.spread
                 params[4:] = np.clip(params[4:], 0.0, 0.97)
                 perceived = np.full(len(EMOTIONS), 0.04)
                 perceived[e_idx] += 1 - blend

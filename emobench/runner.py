@@ -23,15 +23,15 @@ class RunOutcome:
     wall_s: float
 
 
-def load_corpora(config: RunConfig, *, progress=None) -> dict:
+def load_corpora(config: RunConfig, *, progress=None, cache_root: Path | None = None) -> dict:
     """Instantiate and load every corpus named in the config (root None: the loader's own lookup)."""
     from emobench.registries import corpora
 
     loaded = {}
     for name, root in config.corpora.items():
         kwargs: dict[str, Any] = {"root": root}
-        if name == "demo":
-            kwargs["progress"] = progress
+        if name == "demo":  # generated, so it lives in the cache
+            kwargs.update(progress=progress, root=root or (cache_root / "demo" if cache_root else None))
         corpus = corpora.create(name, **kwargs).load()
         loaded[corpus.name] = corpus
     return loaded
@@ -50,7 +50,8 @@ def run(
 
     task = tasks.create(config.task, **config.task_params)
     quantizer_entry = _check_names(config)
-    corpora = load_corpora(config, progress=progress)
+    root = Path(cache_root) if cache_root else None
+    corpora = load_corpora(config, progress=progress, cache_root=root)
     task.check(corpora)  # fail before any expensive work
 
     import torch
@@ -70,10 +71,10 @@ def run(
         raise EmobenchError(
             f"layer {layer} is out of range for upstream {config.upstream!r} (layers 0..{upstream.n_layers - 1})"
         )
-    root = Path(cache_root) if cache_root else default_cache_root()
+    root = root or default_cache_root()
     ctx = TaskContext(
         config=config, corpora=corpora, upstream=upstream, layer=layer, device=dev,
-        cache=FeatureCache(root / "features"), codebook_dir=root / "codebooks", progress=progress,
+        cache=FeatureCache(root), codebook_dir=root / "codebooks", progress=progress,
         on_bad_audio=on_bad_audio,
     )
     output = task.run(ctx)

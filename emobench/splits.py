@@ -72,7 +72,7 @@ def _sorted_unique(utts: Iterable[Utterance]) -> list[Utterance]:
     out = sorted(utts, key=lambda u: u.id)
     if not out:
         raise CorpusError("cannot split an empty set of utterances; check the corpus root and label set")
-    dup = [a.id for a, b in zip(out, out[1:]) if a.id == b.id]
+    dup = [a.id for a, b in zip(out, out[1:], strict=False) if a.id == b.id]
     if dup:
         raise CorpusError(f"duplicate utterance ids {dup[:3]} ({len(dup)} in all); each id must be unique")
     return out
@@ -128,7 +128,7 @@ def _stratified_parts(utts: list[Utterance], fractions, seed: int) -> list[list[
         order = _rng(seed, "stratified", corpus, label).permutation(len(group))
         shuffled = [group[i] for i in order]
         start = 0
-        for part, count in zip(parts, _apportion(len(group), fractions, offset=g)):
+        for part, count in zip(parts, _apportion(len(group), fractions, offset=g), strict=True):
             part.extend(shuffled[start : start + count])
             start += count
     return parts

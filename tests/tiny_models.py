@@ -65,9 +65,6 @@ class ToyUpstream(Upstream):
 
 
 # -- tiny transformers models ---------------------------------------------------------------------
-_CONV = dict(conv_dim=(16, 16), conv_kernel=(10, 3), conv_stride=(5, 2))  # receptive field 20 samples? no: 15
-
-
 def tiny_hf_config(family: str, **overrides):
     """A 2-layer config of ``family`` (wavlm, hubert, wav2vec2, whisper) with small dimensions."""
     import transformers as tf
@@ -75,7 +72,7 @@ def tiny_hf_config(family: str, **overrides):
     common = dict(
         hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
         num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-        conv_dim=(16, 16, 16), conv_kernel=(10, 3, 3), conv_stride=(5, 2, 2),
+        conv_dim=(16,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),  # 50 Hz
         hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0,
         layerdrop=0.0, mask_time_prob=0.0,
     )
@@ -83,7 +80,8 @@ def tiny_hf_config(family: str, **overrides):
         cfg = dict(
             d_model=32, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
             encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=80, max_source_positions=1500,
-            vocab_size=100, max_target_positions=32, dropout=0.0,
+            vocab_size=100, max_target_positions=32, dropout=0.0, pad_token_id=0, bos_token_id=1,
+            eos_token_id=2, decoder_start_token_id=1,
         )
         cfg.update(overrides)
         return tf.WhisperConfig(**cfg)
@@ -110,3 +108,73 @@ def save_tiny_hf(folder: Path, family: str, *, seed: int = 0, **overrides) -> Pa
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+# -- tiny emotion2vec (funasr) ----------------------------------------------------------------------
+E2V_TOKENS = ["生气/angry", "厌恶/disgusted", "恐惧/fearful", "开心/happy", "中立/neutral", "其他/other",
+              "难过/sad", "吃惊/surprised", "<unk>"]
+
+
+def tiny_e2v_model_conf(depth: int = 2, dim: int = 32, heads: int = 2) -> dict:
+    """emotion2vec's model_conf (as in its config.yaml) shrunk to ``depth`` blocks of ``dim``."""
+    return {
+        "loss_beta": 0.0, "loss_scale": None, "depth": depth, "start_drop_path_rate": 0.0,
+        "end_drop_path_rate": 0.0, "num_heads": heads, "norm_eps": 1e-05, "norm_affine": True,
+        "encoder_dropout": 0.1, "post_mlp_drop": 0.1, "attention_dropout": 0.1, "activation_dropout": 0.0,
+        "dropout_input": 0.0, "layerdrop": 0.05, "embed_dim": dim, "mlp_ratio": 4.0, "layer_norm_first": False,
+        "average_top_k_layers": depth, "end_of_block_targets": False, "clone_batch": 8,
+        "extractor_mode": "layer_norm", "normalize": True, "supported_modality": "AUDIO",
+        "modalities": {"audio": {
+            "type": "AUDIO", "prenet_depth": 1, "prenet_layerdrop": 0.05, "prenet_dropout": 0.1,
+            "start_drop_path_rate": 0.0, "end_drop_path_rate": 0.0, "num_extra_tokens": 10,
+            "init_extra_token_zero": True, "mask_noise_std": 0.01, "mask_prob_min": None, "inverse_mask": False,
+            "mask_prob": 0.5, "mask_prob_adjust": 0.05, "keep_masked_pct": 0.0, "mask_length": 5,
+            "add_masks": False, "remove_masks": False, "mask_dropout": 0.0, "encoder_zero_mask": True,
+            "mask_channel_prob": 0.0, "mask_channel_length": 64, "ema_local_encoder": False,
+            "local_grad_mult": 1.0, "use_alibi_encoder": True, "alibi_scale": 1.0, "learned_alibi": False,
+            "alibi_max_pos": None, "learned_alibi_scale": True, "learned_alibi_scale_per_head": True,
+            "learned_alibi_scale_per_layer": False, "num_alibi_heads": heads, "model_depth": depth,
+            "decoder": None, "extractor_mode": "layer_norm",
+            "feature_encoder_spec": "[(16, 10, 5)] + [(16, 3, 2)] * 4 + [(16,2,2)] + [(16,2,2)]",
+            "conv_pos_width": 15, "conv_pos_groups": 2, "conv_pos_depth": 3, "conv_pos_pre_ln": False,
+        }},
+    }
+
+
+def save_tiny_e2v(folder: Path, *, seed: int = 0, depth: int = 2) -> Path:
+    """A local emotion2vec directory in funasr's layout: config.yaml, model.pt, tokens.txt."""
+    import torch
+    import yaml
+    from funasr.models.emotion2vec.model import Emotion2vec
+
+    torch.manual_seed(seed)
+    conf = tiny_e2v_model_conf(depth=depth)
+    model = Emotion2vec(model_conf=conf, vocab_size=len(E2V_TOKENS))
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"model": "Emotion2vec", "model_conf": conf, "tokenizer": "CharTokenizer",
+              "tokenizer_conf": {"unk_symbol": "<unk>", "split_with_space": True}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    (folder / "tokens.txt").write_text("\n".join(E2V_TOKENS) + "\n", encoding="utf-8")
+    torch.save({"model": model.state_dict()}, folder / "model.pt")
+    return folder
+
+
+# -- tiny s3prl WavLM checkpoint ----------------------------------------------------------------------
+def save_tiny_s3prl_wavlm(path: Path, *, extractor_mode: str = "layer_norm", seed: int = 0) -> Path:
+    """A checkpoint in the format ``s3prl.upstream.wavlm.hubconf.wavlm_local`` loads: {"cfg", "model"}."""
+    import torch
+    from s3prl.upstream.wavlm.WavLM import WavLM, WavLMConfig
+
+    torch.manual_seed(seed)
+    cfg = {
+        "extractor_mode": extractor_mode, "encoder_layers": 2, "encoder_embed_dim": 32,
+        "encoder_ffn_embed_dim": 64, "encoder_attention_heads": 2, "layer_norm_first": extractor_mode == "layer_norm",
+        "conv_feature_layers": "[(16,10,5)] + [(16,3,2)] * 4 + [(16,2,2)] * 2", "conv_pos": 16,
+        "conv_pos_groups": 2, "normalize": extractor_mode == "layer_norm", "relative_position_embedding": True,
+        "num_buckets": 32, "max_distance": 100, "gru_rel_pos": True, "encoder_layerdrop": 0.0,
+        "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0,
+    }
+    model = WavLM(WavLMConfig(cfg))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"cfg": cfg, "model": model.state_dict()}, path)
+    return path

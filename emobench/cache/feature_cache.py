@@ -1,11 +1,12 @@
 """FeatureCache: extract once, reuse everywhere. Resumable, checksummed, streamed from memory maps.
 
-Layout under the root (EMOBENCH_CACHE or the user cache dir)::
+Layout under the root (default ``<EMOBENCH_CACHE or the user cache dir>/features``)::
 
-    features/<upstream name>/<entry key>/entry.json          identity, sample rate, dim, format version
-    features/<upstream name>/<entry key>/shards/<id>.json     manifest: layers, utterance keys, sha256s
-    features/<upstream name>/<entry key>/shards/<id>.*.npy    fp16 frames, fp32 pooled vectors
-    audio-hashes.json                                          (path, size, mtime) -> file sha256 memo
+    <upstream name>/<entry key>/entry.json          identity, sample rate, dim, format version
+    <upstream name>/<entry key>/shards/<id>.json     manifest: layers, utterance keys, sha256s
+    <upstream name>/<entry key>/shards/<id>.*.npy    fp16 frames, fp32 pooled vectors
+    <upstream name>/<entry key>/skipped.csv          unusable audio of the latest call (utt_id,file,reason)
+    audio-hashes.json                                 (path, size, mtime) -> file sha256 memo
 """
 
 from __future__ import annotations
@@ -33,19 +34,27 @@ if TYPE_CHECKING:
 _VERIFIED: set[tuple[str, str]] = set()  # (manifest path, shard id) checked in this process
 
 
+def default_root() -> Path:
+    from emobench.cache_dirs import cache_root
+
+    return cache_root() / "features"
+
+
 class FeatureCache:
     """``FeatureCache(root=None).features(upstream, utterances, layers=[...]) -> FeatureSet``."""
 
-    def __init__(self, root: str | Path | None = None, *, shard_mb: float = 256.0, verify: bool = True):
-        from emobench.cache_dirs import cache_root
-
-        self.root = Path(root).expanduser() if root is not None else cache_root()
+    def __init__(
+        self, root: str | Path | None = None, *, batch_seconds: float = 120.0, shard_mb: float = 256.0,
+        verify: bool = True,
+    ):
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.batch_seconds = float(batch_seconds)  # padded audio seconds per forward pass
         self.shard_bytes = int(shard_mb * 2**20)  # flush a shard once its frames reach this size
         self.verify = verify
 
     def entry_dir(self, upstream: Upstream) -> Path:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", upstream.name) or "upstream"
-        return self.root / "features" / safe / entry_key(upstream.identity(), upstream.sample_rate)
+        return self.root / safe / entry_key(upstream.identity(), upstream.sample_rate)
 
     def features(
         self,
@@ -54,13 +63,13 @@ class FeatureCache:
         *,
         layers: Sequence[int] | None = None,
         device: Any = None,
-        batch_seconds: float = 120.0,
+        batch_seconds: float | None = None,
         progress: Any = None,
         on_bad_audio: str = "skip",
     ) -> FeatureSet:
         """Features of ``utterances`` for ``layers`` (default: all), extracting only what is not cached.
 
-        ``batch_seconds`` bounds the padded audio per forward pass; ``progress`` is an optional
+        ``batch_seconds`` (default: the cache's) bounds the padded audio per forward pass; ``progress`` is an optional
         rich.progress.Progress. Unusable audio is skipped and listed in ``FeatureSet.skipped``
         (``on_bad_audio="fail"`` raises the AudioError instead).
         """
@@ -86,6 +95,7 @@ class FeatureCache:
         for utt, key in zip(utterances, keys, strict=True):
             if key is not None and key not in have:
                 todo.setdefault(key, utt)
+        batch_seconds = self.batch_seconds if batch_seconds is None else float(batch_seconds)
         have.update(run.extract(todo, batch_seconds=batch_seconds, progress=progress))
         kept = [(u, k) for u, k in zip(utterances, keys, strict=True) if k is not None and k in have]
         fs = FeatureSet(

@@ -39,6 +39,11 @@ class Corpus:
     problems: list[str] = field(default_factory=list)
     synthetic: bool = False
     has_soft_labels: bool = False
+    # Added for native-layout loaders (all optional): files not taken at all and why (e.g. RAVDESS song
+    # files), native code -> what it became under the label set, and where soft labels came from.
+    skipped: dict[str, int] = field(default_factory=dict)
+    label_map: dict[str, str] = field(default_factory=dict)
+    soft_label_source: str | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -46,7 +46,8 @@ class Probe(Protocol):
 class TrainConfig:
     """Training hyper-parameters. Defaults follow the SUPERB emotion probe and the cross-lingual
     probing paper (AdamW, lr 5e-4, weight decay 1e-4, betas (0.9, 0.98)), with more epochs and
-    early stopping because mean-pooled features give few steps per epoch."""
+    early stopping because mean-pooled features give few steps per epoch (``min_steps`` makes a
+    small training set run enough epochs, and early stopping waits for it)."""
 
     lr: float = 5e-4
     weight_decay: float = 1e-4
@@ -54,6 +55,7 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 32  # 0: full batch
     patience: int = 15  # epochs without validation improvement before stopping
+    min_steps: int = 600  # small training sets get more epochs, so that they get this many steps
     select_on: str = "uar"  # "uar" | "accuracy" | "loss"
     standardize: bool = True
     class_weight: str | None = None  # None | "balanced"
@@ -124,7 +126,7 @@ class TorchProbe:
             device: Any = "cpu") -> TorchProbe:
         import torch
 
-        from emobench.probes.train import train_loop
+        from emobench.probes.train import single_thread_on_cpu, train_loop
 
         X_train = self._check_X(X_train, "fit")
         y_train = check_labels(y_train, len(X_train), n_classes, f"{type(self).__name__}.fit")
@@ -139,7 +141,7 @@ class TorchProbe:
         self.device = str(torch.device(device))
         dev = torch.device(self.device)
         devices = [dev.index or 0] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):  # seeded without touching the caller's RNG state
+        with torch.random.fork_rng(devices=devices), single_thread_on_cpu(dev):  # caller's RNG state untouched
             torch.manual_seed(seed)
             self.model = self._make_model()
             self._set_standardizer(X_train)

@@ -3,7 +3,9 @@ the epoch with the best validation score (early stopping after ``patience`` epoc
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,21 @@ class Standardized(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, *input_shape] -> [B, C]
         return self.net((x - self.feat_mean) / self.feat_std)
+
+
+@contextlib.contextmanager
+def single_thread_on_cpu(device: torch.device) -> Iterator[None]:
+    """Probe minibatches are tiny ([32, D] x [D, C]): intra-op threads only add synchronisation, and on a
+    busy machine they made training 15-50x slower than one thread. Restored afterwards."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _score(model: nn.Module, X: torch.Tensor, y: np.ndarray, select_on: str, n_classes: int) -> float:
@@ -64,9 +81,11 @@ def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val
     n = len(Xt)
     bs = n if cfg.batch_size <= 0 else min(cfg.batch_size, n)
     best, best_epoch, best_state, since = -np.inf, -1, None, 0
+    steps_per_epoch = -(-n // bs)
+    epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
     model.train()
     epoch = 0
-    for epoch in range(cfg.epochs):
+    for epoch in range(epochs):
         order = torch.randperm(n, generator=gen).to(device)
         for start in range(0, n, bs):
             idx = order[start : start + bs]
@@ -82,7 +101,7 @@ def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val
             best_state = copy.deepcopy(model.state_dict())
         else:
             since += 1
-            if since >= cfg.patience:
+            if since >= cfg.patience and (epoch + 1) * steps_per_epoch >= cfg.min_steps:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)

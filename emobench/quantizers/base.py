@@ -34,6 +34,24 @@ CONFIG_FILE = "config.json"
 Progress = Callable[[str, int, int], None]
 
 
+def as_progress(progress: Any) -> Progress | None:
+    """A ``progress(description, completed, total)`` callable from a callable or a rich Progress.
+
+    With rich, one bar per kind of step (the text after the last ':'), relabelled as stages advance,
+    so a 24-stage fit shows two bars rather than 24."""
+    if progress is None or not hasattr(progress, "add_task"):
+        return progress
+    bars: dict[str, Any] = {}
+
+    def report(description: str, completed: int, total: int) -> None:
+        kind = description.rsplit(":", 1)[-1].strip()
+        if kind not in bars:
+            bars[kind] = progress.add_task(description, total=total)
+        progress.update(bars[kind], description=description, completed=completed, total=total)
+
+    return report
+
+
 class QuantizerError(EmobenchError, ValueError):
     """Bad input to a quantizer: unfitted, wrong dimension, non-finite frames, too few points."""
 
@@ -112,6 +130,7 @@ class Quantizer:
         """Learn codebooks from ``frames`` ([N, D] array/tensor or a FrameSource; a mapping
         ``{emotion: frames}`` for per-emotion quantizers). ``labels`` is for label-aware quantizers."""
         dev = torch.device(device)
+        progress = as_progress(progress)
         if self.per_emotion:
             source = self._per_emotion_sources(frames, labels, seed=seed)
             dims = {s.dim for s in source.values()}

@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from emobench.frames import FrameSource, as_frame_source
-from emobench.quantizers.base import Progress, QuantizerError, check_finite, to_tensor
+from emobench.quantizers.base import Progress, QuantizerError, as_progress, check_finite, to_tensor
 
 _ELEMS_PER_CHUNK = 1 << 24  # distance block of chunk x K fp32 values: 64 MiB
+_GRAM_MAX = 8192  # k-means++ subsample size up to which a [m, m] Gram matrix (256 MiB) is used
 
 
 @dataclass
@@ -94,6 +95,7 @@ def kmeans(frames, k: int, *, n_iter: int = 20, max_points_per_centroid: int | N
     ``transform`` (streaming only) maps each raw chunk to the rows to cluster, e.g. residuals.
     """
     device = torch.device(device)
+    progress = as_progress(progress)
     gen = torch.Generator(device=device).manual_seed(seed)
     if not isinstance(frames, torch.Tensor):
         frames = as_frame_source(frames)  # numpy (memmaps too): only sampled rows are read
@@ -148,23 +150,28 @@ def kmeans(frames, k: int, *, n_iter: int = 20, max_points_per_centroid: int | N
 
 def _kmeans_pp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
     """Greedy k-means++ on ``x`` [m, D], as scikit-learn: each step draws 2 + log(k) candidates by
-    D^2 sampling and keeps the one that lowers the potential most (one [m, D] x [D, t] matmul)."""
+    D^2 sampling and keeps the one that lowers the potential most. Distances come from one Gram
+    matrix [m, m] (m <= 8192), so the k sequential steps are cheap gathers, not passes over x."""
     m = len(x)
     n_trials = 2 + int(np.log(k))
     xn = (x * x).sum(1)
-    centroids = torch.empty(k, x.shape[1], device=x.device)
-    first = int(torch.randint(m, (1,), generator=gen, device=gen.device))
-    centroids[0] = x[first]
-    d2 = (xn - 2 * (x @ x[first]) + xn[first]).clamp_min_(0)
+    gram = x @ x.t() if m <= _GRAM_MAX else None  # [m, m]
+
+    def dist_to(idx: torch.Tensor) -> torch.Tensor:  # [m, t] squared distances to rows idx
+        dots = gram[idx].t() if gram is not None else x @ x[idx].t()  # gram is symmetric: rows are contiguous
+        return (xn[:, None] - 2 * dots + xn[idx][None, :]).clamp_min_(0)
+
+    picks = torch.empty(k, dtype=torch.long, device=x.device)
+    picks[0] = torch.randint(m, (1,), generator=gen, device=gen.device)[0]
+    d2 = dist_to(picks[:1])[:, 0].contiguous()
     for j in range(1, k):
         weights = d2 if float(d2.sum()) > 0 else torch.ones_like(d2)
         cand = torch.multinomial(weights, n_trials, replacement=True, generator=gen)  # [t]
-        dc = (xn[:, None] - 2 * (x @ x[cand].t()) + xn[cand][None, :]).clamp_min_(0)  # [m, t]
-        torch.minimum(dc, d2[:, None], out=dc)
-        best = int(torch.argmin(dc.sum(0)))
-        centroids[j] = x[cand[best]]
+        dc = torch.minimum(dist_to(cand), d2[:, None])  # [m, t]
+        best = torch.argmin(dc.sum(0))
+        picks[j] = cand[best]
         d2 = dc[:, best].contiguous()
-    return centroids
+    return x[picks].clone()
 
 
 def _split_largest(centroids: torch.Tensor, counts: torch.Tensor, sse: torch.Tensor, gen: torch.Generator) -> int:

@@ -3,8 +3,9 @@
 r_0 = z, r_l = r_{l-1} - Q_l(r_{l-1}), z_hat = sum_l Q_l(r_{l-1}); each Q_l is a k-means codebook
 of ``codebook_size`` entries fitted on the residuals left by the stages before it.
 
-Training data: at most ``max_points_per_centroid * codebook_size`` frames are sampled once from the
-FrameSource (only those rows are read) and their residuals are carried from stage to stage in
+Training data: at most ``max(max_points_per_centroid * codebook_size, min_train_frames)`` frames
+(the floor keeps tiny codebooks such as K=2 from training on a few hundred frames) are sampled once
+from the FrameSource (only those rows are read) and their residuals are carried from stage to stage in
 memory, as faiss does; encoding is always the exact greedy residual search over every frame.
 ``max_points_per_centroid=None`` trains on every frame instead, streaming the source through the
 stages fitted so far at each Lloyd iteration (exact, no full load, O(L^2) passes).
@@ -23,11 +24,13 @@ class ResidualVQ(Quantizer):
     """Greedy residual VQ with ``n_stages`` codebooks of ``codebook_size`` entries each."""
 
     def __init__(self, *, n_stages: int = 8, codebook_size: int = 256, max_points_per_centroid: int | None = 256,
-                 n_iter: int = 20, tol: float = 1e-4, init_points_per_centroid: int = 4):
+                 n_iter: int = 20, tol: float = 1e-4, init_points_per_centroid: int = 4,
+                 min_train_frames: int = 16384):
         if n_stages < 1 or codebook_size < 2:
             raise QuantizerError(f"ResidualVQ needs n_stages >= 1 and codebook_size >= 2, got {n_stages} x {codebook_size}")
         super().__init__(n_stages=n_stages, codebook_size=codebook_size, max_points_per_centroid=max_points_per_centroid,
-                         n_iter=n_iter, tol=tol, init_points_per_centroid=init_points_per_centroid)
+                         n_iter=n_iter, tol=tol, init_points_per_centroid=init_points_per_centroid,
+                         min_train_frames=min_train_frames)
         self.n_stages, self.codebook_size = int(n_stages), int(codebook_size)
         self.codebooks: torch.Tensor | None = None  # [L, K, D]
         self._sqnorms: torch.Tensor | None = None  # [L, K]
@@ -43,7 +46,8 @@ class ResidualVQ(Quantizer):
         if mppc is not None:
             import numpy as np
 
-            residual = to_tensor(source.sample(K * mppc, np.random.default_rng(seed)), device)  # [n, D]
+            budget = train_budget(K, mppc, self.params["min_train_frames"])
+            residual = to_tensor(source.sample(budget, np.random.default_rng(seed)), device)  # [n, D]
             check_finite(residual, f"{self.name} training frames")
         for stage in range(L):
             what = f"{self.name} stage {stage + 1}/{L}"
@@ -109,6 +113,11 @@ class ResidualVQ(Quantizer):
             raise QuantizerError(f"{self.name}: codebooks of shape {tuple(books.shape)} do not match "
                                  f"{self.n_stages} stages x {self.codebook_size} codewords")
         self._set_codebooks(books)
+
+
+def train_budget(codebook_size: int, max_points_per_centroid: int, min_train_frames: int = 16384) -> int:
+    """How many frames a sampled codebook trains on."""
+    return max(codebook_size * max_points_per_centroid, min_train_frames)
 
 
 def check_codes(codes: torch.Tensor, depth: int, codebook_size: int, who: str, width: int | None = None) -> None:

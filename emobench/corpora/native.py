@@ -1,0 +1,125 @@
+"""What the native-layout loaders share: root lookup, label map, duplicate-id checks, drop counts.
+
+A loader subclasses NativeLoader, declares its native label codes and documented merges, and fills a
+CorpusBuilder in ``_read``. Loaders read names and annotation files only; they never decode audio.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from emobench.corpora.base import DEFAULT_LABELS, Corpus, Utterance
+from emobench.corpora.labels import LabelMap, resolve_label_set
+from emobench.corpora.roots import resolve_root
+from emobench.errors import CorpusError
+
+AUDIO_EXTS = (".wav", ".flac")
+
+
+class CorpusBuilder:
+    """Collects utterances for one corpus; maps labels, counts drops, rejects duplicate ids."""
+
+    def __init__(self, name: str, root: Path, label_map: LabelMap):
+        self.name, self.root, self.map = name, root, label_map
+        self.utts: dict[str, Utterance] = {}
+        self.dropped: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+        self.problems: list[str] = []
+        self.soft_outside = 0  # utterances whose votes all fall outside the label set
+        self.seen: set[str] = set()  # native codes met, so `corpus info` shows only the map in use
+        self.where: dict[str, str] = {}  # every id met (kept or dropped) -> where it came from
+
+    def add(
+        self, *, local_id: str, path: str | Path, speaker: str, where: str, code: str | None = None,
+        canonical: str | None = None, votes: Mapping[str, float] | None = None, split: str | None = None,
+        start_s: float | None = None, end_s: float | None = None, **meta: Any,
+    ) -> Utterance | None:
+        """Add one utterance given its native ``code`` (or an already ``canonical`` name); None if dropped."""
+        uid = f"{self.name}/{local_id}"
+        if uid in self.where:  # checked before label mapping: a dropped duplicate is still a duplicate
+            raise CorpusError(
+                f"{self.name}: duplicate utterance id {local_id!r}: {self.where[uid]} and {where}; "
+                "remove the extra copy from the corpus root"
+            )
+        self.where[uid] = where
+        name = self.map.to_canonical(code, where=where) if code is not None else canonical
+        self.seen.add(code if code is not None else str(canonical))
+        label = self.map.to_set(name)
+        if label is None:
+            self.dropped[name if name is not None else f"{code} (no canonical emotion)"] += 1
+            return None
+        soft = None
+        if votes is not None:
+            soft = self.map.soft(votes)
+            if soft is None:
+                self.soft_outside += 1
+        utt = Utterance(
+            id=uid, corpus=self.name, path=str(path), speaker=str(speaker), label=label, soft_label=soft,
+            split=split, start_s=start_s, end_s=end_s, meta={"native_label": code or name, **meta},
+        )
+        self.utts[uid] = utt
+        return utt
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+    def build(self, *, soft_label_source: str | None = None) -> Corpus:
+        if self.soft_outside:
+            self.problems.append(
+                f"{self.soft_outside} utterances have votes only outside the label set: no soft label for them"
+            )
+        utts = sorted(self.utts.values(), key=lambda u: u.id)
+        return Corpus(
+            name=self.name, root=self.root, label_set=self.map.label_set, utterances=utts,
+            dropped=dict(sorted(self.dropped.items())), problems=self.problems,
+            has_soft_labels=any(u.soft_label is not None for u in utts), skipped=dict(sorted(self.skipped.items())),
+            label_map={k: v for k, v in self.map.describe().items() if k in self.seen},
+            soft_label_source=soft_label_source,
+        )
+
+
+class NativeLoader:
+    """Base for loaders of a corpus' own release layout: ``Cls(root=..., label_set=...).load()``."""
+
+    name: ClassVar[str]
+    native_labels: ClassVar[Mapping[str, str | None]]
+    merges: ClassVar[Mapping[str, str]] = {}
+    layout: ClassVar[str] = ""  # shown when nothing is found under the root
+
+    def __init__(self, *, root: str | os.PathLike | None = None, label_set=DEFAULT_LABELS):
+        self.root_arg = root
+        self.label_set = resolve_label_set(label_set)
+
+    def load(self) -> Corpus:
+        root = resolve_root(self.name, self.root_arg)
+        builder = CorpusBuilder(self.name, root, LabelMap(self.name, self.native_labels, self.label_set,
+                                                          merges=self.merges))
+        source = self._read(root, builder)
+        if not builder.utts and not builder.dropped:
+            raise CorpusError(f"{self.name}: found no utterances under {root}; expected {self.layout}")
+        return builder.build(soft_label_source=source)
+
+    def _read(self, root: Path, builder: CorpusBuilder) -> str | None:
+        """Fill ``builder``; return a description of the soft-label source, or None."""
+        raise NotImplementedError
+
+
+def walk_files(root: Path, exts: tuple[str, ...] = AUDIO_EXTS) -> Iterator[Path]:
+    """Files under ``root`` with one of ``exts``, sorted, skipping hidden and macOS '._' files."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):  # corpora are often symlinked
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if not f.startswith(".") and f.lower().endswith(exts):
+                yield Path(dirpath) / f
+
+
+def find_dir(root: Path, relative: str, *, corpus: str, what: str) -> Path:
+    """``root/relative`` or ``root/<one level>/relative`` (archives often add a top folder)."""
+    for cand in (root / relative, *(d / relative for d in sorted(root.iterdir()) if d.is_dir())):
+        if cand.exists():
+            return cand
+    raise CorpusError(f"{corpus}: {what} {relative!r} not found under {root}; point the root at the extracted release")
