@@ -32,6 +32,7 @@ from emobench.fsutil import atomic_path, atomic_write_json
 DEMO_VERSION = 1
 SAMPLE_RATE = 16_000
 EMOTIONS = ("angry", "happy", "neutral", "sad")
+_AROUSAL_PARTNER = (1, 0, 3, 2)  # index of the emotion with similar arousal
 
 # Per-emotion means of (F0 factor, F0 range in semitones, syllables/s, level dB, tilt, breathiness).
 _PROFILES = {
@@ -141,9 +142,11 @@ def _plan(cfg: DemoConfig) -> list[dict]:
                 mu = (1 - blend) * np.array(_PROFILES[emotion]) + blend * np.array(_PROFILES[EMOTIONS[other]])
                 params = mu + rng.normal(0, 1, 6) * np.array(_SPREAD) * cfg.spread
                 params[4:] = np.clip(params[4:], 0.0, 0.97)
-                perceived = np.full(len(EMOTIONS), 0.04)
+                # Listeners confuse emotions of similar arousal (angry-happy, neutral-sad) beyond the blend.
+                perceived = np.full(len(EMOTIONS), 0.06)
                 perceived[e_idx] += 1 - blend
                 perceived[other] += blend
+                perceived[_AROUSAL_PARTNER[e_idx]] += 0.12
                 votes = rng.multinomial(cfg.n_annotators, perceived / perceived.sum())
                 plan.append({
                     "id": f"{spk['id']}_{emotion}_{s_idx:02d}", "speaker": spk["id"], "emotion": emotion,

@@ -19,7 +19,7 @@ def test_cli_module_imports_no_torch():
 
 def test_ls_verify_clear(tmp_path):
     utts = write_wavs(tmp_path / "wav", [0.5, 0.7])
-    fs = FeatureCache(tmp_path / "c" / "features").features(ToyUpstream(), utts, layers=[0])
+    fs = FeatureCache(tmp_path / "c").features(ToyUpstream(), utts, layers=[0])
     runner = CliRunner()
     res = runner.invoke(app, ["ls", "--cache-dir", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output

@@ -38,14 +38,14 @@ def test_killed_run_resumes(tmp_path):
     deadline = time.time() + 60
     manifests: list[Path] = []
     while time.time() < deadline and proc.poll() is None:
-        manifests = list(root.glob("toy/*/shards/*.json"))
+        manifests = list(root.glob("features/toy/*/shards/*.json"))
         if len(manifests) >= 3:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run finished before it could be killed; raise delay_s"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = {k for m in root.glob("toy/*/shards/*.json") for k in json.loads(m.read_text())["keys"]}
+    done = {k for m in root.glob("features/toy/*/shards/*.json") for k in json.loads(m.read_text())["keys"]}
     assert 3 <= len(done) < len(utts)
 
     up = ToyUpstream()

@@ -41,7 +41,7 @@ def test_default_run_writes_valid_results_and_a_page(default_run):
     assert doc["synthetic"] is True and "SYNTHETIC" in doc["notes"][0]
     assert doc["upstream"]["name"] == "fbank" and doc["task"] == "rq1"
     assert (out / "site" / "index.html").is_file()
-    assert "SYNTHETIC" in output and "uar" in output  # summary table
+    assert "SYNTHETIC" in output and "UAR" in output  # summary table
     preds = pd.read_csv(out / doc["predictions_file"])
     assert set(preds["depth"]) == set(range(doc["quantizer"]["n_stages"] + 1))
     csv = pd.read_csv(next(out.glob("*.metrics.csv")))

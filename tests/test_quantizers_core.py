@@ -49,13 +49,25 @@ def test_kmeans_streams_a_frame_source_without_sampling():
     assert sampled.n_train == 8 * 32
 
 
-def test_kmeans_reseeds_dead_codewords():
-    # 3 tight clusters, 6 codewords, and an init forced onto one cluster: splits must revive the rest
+def test_kmeans_finds_tight_clusters_and_reports_dead_codewords():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(m, 0.1, size=(300, 2)) for m in (-10, 0, 10)]).astype(np.float32)
     res = kmeans(x, 6, n_iter=30, max_points_per_centroid=None, seed=0)
-    assert res.n_dead == 0
-    assert inertia(x, res.centroids) < 0.05
+    assert res.n_dead == 0 and inertia(x, res.centroids) < 0.05
+    # 3 distinct points for 6 codewords: splits are tried, the codewords that stay empty are reported
+    dup = kmeans(np.repeat(x[:3], 50, axis=0), 6, n_iter=5, max_points_per_centroid=None, seed=0)
+    assert dup.n_reseeded > 0 and dup.n_dead == 3
+
+
+def test_dead_codewords_are_reseeded_by_splitting_the_largest_cluster():
+    from emobench.quantizers.kmeans import _split_largest
+
+    centroids = torch.tensor([[0.0, 0.0], [5.0, 5.0], [9.0, 9.0]])
+    counts, sse = torch.tensor([100.0, 0.0, 10.0]), torch.tensor([200.0, 0.0, 10.0])
+    assert _split_largest(centroids, counts, sse, torch.Generator().manual_seed(0)) == 1
+    # the empty codeword now sits beside the largest cluster's centroid, mirrored around its old place
+    assert torch.allclose(centroids[0] + centroids[1], torch.zeros(2), atol=1e-6)
+    assert 0 < float(centroids[1].norm()) < 3 and torch.equal(centroids[2], torch.tensor([9.0, 9.0]))
 
 
 def test_rvq_error_decreases_with_depth_and_prefix_decoding():

@@ -40,6 +40,9 @@ def test_compositions_are_seeded():
     assert not np.array_equal(a, compose(LABELS, scheme="balanced", n_total=20, seed=2))
     sets = per_emotion(LABELS, target_share=0.99, n_total=40)
     assert sorted(sets) == EMOTIONS and all(len(v) == 40 for v in sets.values())
+    assert counts(sets["sad"]) == {"sad": 40}  # round(0.99 * 40) = 40: 99+1 needs n_total >= 50 to differ
+    via_emoq = EmoQ(composition="biased", target_share=0.9).training_sets(LABELS, n_total=40)
+    assert counts(via_emoq["angry"])["angry"] == 36 and sum(counts(via_emoq["angry"]).values()) == 40
 
 
 def test_composition_errors_name_the_cause():

@@ -36,19 +36,19 @@ def test_rq2_specific_beats_balanced_when_matched(tmp_path, rvq_tiny):
     task.check(ctx.corpora)
     out = task.run(ctx)
     for corpus in ("a", "b"):
-        spec = value(out.metrics, "matched_recall", depth=1, emotion="mean", codebook="specific", corpus=corpus)
-        bal = value(out.metrics, "matched_recall", depth=1, emotion="mean", codebook="balanced", corpus=corpus)
+        spec = value(out.metrics, "matched_recall", depth=1, emotion=None, codebook="specific", corpus=corpus)
+        bal = value(out.metrics, "matched_recall", depth=1, emotion=None, codebook="balanced", corpus=corpus)
         assert spec > bal + 0.2, (corpus, spec, bal)
         assert spec > 0.8
         # the price: other emotions are pulled towards the codebook's emotion
-        att_spec = value(out.metrics, "attraction", depth=1, emotion="mean", codebook="specific", corpus=corpus)
-        att_bal = value(out.metrics, "attraction", depth=1, emotion="mean", codebook="balanced", corpus=corpus)
+        att_spec = value(out.metrics, "attraction", depth=1, emotion=None, codebook="specific", corpus=corpus)
+        att_bal = value(out.metrics, "attraction", depth=1, emotion=None, codebook="balanced", corpus=corpus)
         assert att_spec > att_bal
     # every record has what the leaderboard needs; entropies are fractions per stage
     ent = records(out.metrics, "normalized_entropy", codebook="specific", condition="matched")
     assert {m["breakdown"]["stage"] for m in ent} == {1, 2, 3}
     assert all(0.0 <= m["value"] <= 1.0 for m in ent)
-    assert {m["breakdown"]["emotion"] for m in records(out.metrics, "attraction")} == {*LABELS, "mean"}
+    assert {m["breakdown"].get("emotion") for m in records(out.metrics, "attraction")} == {*LABELS, None}
     assert out.protocol["per_corpus"]["a"]["utterances_per_codebook"] == 12
     assert set(out.predictions["codebook"]) == {"balanced", *(f"specific-{lab}" for lab in LABELS)}
     doc = _doc(out)
@@ -72,3 +72,19 @@ def _doc(out):
                        "seeds": [0], "timings_s": {}},
         "metrics": out.metrics,
     }
+
+
+def test_rq2_with_an_emoq_preset_uses_its_books_and_an_rvq_of_the_same_layout(tmp_path):
+    from emobench.registries import quantizers
+
+    quantizers.register("test-emoq-rq2", "emobench.quantizers.emoq:EmoQ", "t", n_stages=2, codebook_size=2, n_iter=5)
+    try:
+        ctx = make_context(tmp_path, {"a": synthetic_corpus("a", seed=0, n_per_label=12)}, quantizer="test-emoq-rq2",
+                           task="rq2")
+        out = RQ2(n_boot=10).run(ctx)
+    finally:
+        quantizers.unregister("test-emoq-rq2")
+    assert out.quantizer_info["layout"] == "2x2" and out.quantizer_info["kind"] == "ResidualVQ"
+    folders = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "codebooks").iterdir())
+    assert folders == ["rq2-a-balanced", "rq2-a-specific"]  # one Emo-Q fit holds the four books
+    assert records(out.metrics, "matched_recall", depth=2, codebook="specific", emotion="sad")

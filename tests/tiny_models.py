@@ -115,8 +115,15 @@ E2V_TOKENS = ["生气/angry", "厌恶/disgusted", "恐惧/fearful", "开心/happ
               "难过/sad", "吃惊/surprised", "<unk>"]
 
 
-def tiny_e2v_model_conf(depth: int = 2, dim: int = 32, heads: int = 2) -> dict:
-    """emotion2vec's model_conf (as in its config.yaml) shrunk to ``depth`` blocks of ``dim``."""
+def tiny_e2v_model_conf(
+    depth: int = 2, dim: int = 32, heads: int = 2, *, conv_dim: int = 16, prenet_depth: int = 1,
+    conv_pos_width: int = 15, conv_pos_groups: int = 2, conv_pos_depth: int = 3,
+) -> dict:
+    """emotion2vec's model_conf (as in its config.yaml) shrunk to ``depth`` blocks of ``dim``.
+
+    ``tiny_e2v_model_conf(8, 768, 12, conv_dim=512, prenet_depth=4, conv_pos_width=95, conv_pos_groups=16,
+    conv_pos_depth=5)`` is emotion2vec base's size (used by benchmarks/extract.py).
+    """
     return {
         "loss_beta": 0.0, "loss_scale": None, "depth": depth, "start_drop_path_rate": 0.0,
         "end_drop_path_rate": 0.0, "num_heads": heads, "norm_eps": 1e-05, "norm_affine": True,
@@ -125,7 +132,7 @@ def tiny_e2v_model_conf(depth: int = 2, dim: int = 32, heads: int = 2) -> dict:
         "average_top_k_layers": depth, "end_of_block_targets": False, "clone_batch": 8,
         "extractor_mode": "layer_norm", "normalize": True, "supported_modality": "AUDIO",
         "modalities": {"audio": {
-            "type": "AUDIO", "prenet_depth": 1, "prenet_layerdrop": 0.05, "prenet_dropout": 0.1,
+            "type": "AUDIO", "prenet_depth": prenet_depth, "prenet_layerdrop": 0.05, "prenet_dropout": 0.1,
             "start_drop_path_rate": 0.0, "end_drop_path_rate": 0.0, "num_extra_tokens": 10,
             "init_extra_token_zero": True, "mask_noise_std": 0.01, "mask_prob_min": None, "inverse_mask": False,
             "mask_prob": 0.5, "mask_prob_adjust": 0.05, "keep_masked_pct": 0.0, "mask_length": 5,
@@ -135,20 +142,21 @@ def tiny_e2v_model_conf(depth: int = 2, dim: int = 32, heads: int = 2) -> dict:
             "alibi_max_pos": None, "learned_alibi_scale": True, "learned_alibi_scale_per_head": True,
             "learned_alibi_scale_per_layer": False, "num_alibi_heads": heads, "model_depth": depth,
             "decoder": None, "extractor_mode": "layer_norm",
-            "feature_encoder_spec": "[(16, 10, 5)] + [(16, 3, 2)] * 4 + [(16,2,2)] + [(16,2,2)]",
-            "conv_pos_width": 15, "conv_pos_groups": 2, "conv_pos_depth": 3, "conv_pos_pre_ln": False,
+            "feature_encoder_spec": f"[({conv_dim}, 10, 5)] + [({conv_dim}, 3, 2)] * 4 + [({conv_dim},2,2)] * 2",
+            "conv_pos_width": conv_pos_width, "conv_pos_groups": conv_pos_groups, "conv_pos_depth": conv_pos_depth,
+            "conv_pos_pre_ln": False,
         }},
     }
 
 
-def save_tiny_e2v(folder: Path, *, seed: int = 0, depth: int = 2) -> Path:
+def save_tiny_e2v(folder: Path, *, seed: int = 0, depth: int = 2, conf: dict | None = None) -> Path:
     """A local emotion2vec directory in funasr's layout: config.yaml, model.pt, tokens.txt."""
     import torch
     import yaml
     from funasr.models.emotion2vec.model import Emotion2vec
 
     torch.manual_seed(seed)
-    conf = tiny_e2v_model_conf(depth=depth)
+    conf = conf or tiny_e2v_model_conf(depth=depth)
     model = Emotion2vec(model_conf=conf, vocab_size=len(E2V_TOKENS))
     folder.mkdir(parents=True, exist_ok=True)
     config = {"model": "Emotion2vec", "model_conf": conf, "tokenizer": "CharTokenizer",
@@ -160,7 +168,9 @@ def save_tiny_e2v(folder: Path, *, seed: int = 0, depth: int = 2) -> Path:
 
 
 # -- tiny s3prl WavLM checkpoint ----------------------------------------------------------------------
-def save_tiny_s3prl_wavlm(path: Path, *, extractor_mode: str = "layer_norm", seed: int = 0) -> Path:
+def save_tiny_s3prl_wavlm(
+    path: Path, *, extractor_mode: str = "layer_norm", seed: int = 0, base_size: bool = False
+) -> Path:
     """A checkpoint in the format ``s3prl.upstream.wavlm.hubconf.wavlm_local`` loads: {"cfg", "model"}."""
     import torch
     from s3prl.upstream.wavlm.WavLM import WavLM, WavLMConfig
@@ -174,6 +184,10 @@ def save_tiny_s3prl_wavlm(path: Path, *, extractor_mode: str = "layer_norm", see
         "num_buckets": 32, "max_distance": 100, "gru_rel_pos": True, "encoder_layerdrop": 0.0,
         "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0,
     }
+    if base_size:  # WavLM Base+ dimensions
+        cfg.update(encoder_layers=12, encoder_embed_dim=768, encoder_ffn_embed_dim=3072, encoder_attention_heads=12,
+                   conv_feature_layers="[(512,10,5)] + [(512,3,2)] * 4 + [(512,2,2)] * 2", conv_pos=128,
+                   conv_pos_groups=16, num_buckets=320, max_distance=800)
     model = WavLM(WavLMConfig(cfg))
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"cfg": cfg, "model": model.state_dict()}, path)

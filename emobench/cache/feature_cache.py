@@ -1,6 +1,6 @@
 """FeatureCache: extract once, reuse everywhere. Resumable, checksummed, streamed from memory maps.
 
-Layout under the root (default ``<EMOBENCH_CACHE or the user cache dir>/features``)::
+Layout under ``<root>/features`` (root: EMOBENCH_CACHE, else the user cache dir)::
 
     <upstream name>/<entry key>/entry.json          identity, sample rate, dim, format version
     <upstream name>/<entry key>/shards/<id>.json     manifest: layers, utterance keys, sha256s
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emobench.cache.compute import computed_batches
 from emobench.cache.featureset import FeatureSet, _Loc
 from emobench.cache.keys import FEATURE_FORMAT_VERSION, SCHEMA_VERSION, AudioHasher, canonical_json, entry_key
 from emobench.cache.store import Shard, read_manifests, write_shard
@@ -34,27 +35,28 @@ if TYPE_CHECKING:
 _VERIFIED: set[tuple[str, str]] = set()  # (manifest path, shard id) checked in this process
 
 
-def default_root() -> Path:
-    from emobench.cache_dirs import cache_root
-
-    return cache_root() / "features"
-
-
 class FeatureCache:
-    """``FeatureCache(root=None).features(upstream, utterances, layers=[...]) -> FeatureSet``."""
+    """``FeatureCache(root=None).features(upstream, utterances, layers=[...]) -> FeatureSet``.
+
+    ``root`` is emobench's cache root (default: EMOBENCH_CACHE or the user cache dir); features live in
+    its ``features/`` folder, beside other caches (codebooks, the demo corpus).
+    """
 
     def __init__(
         self, root: str | Path | None = None, *, batch_seconds: float = 120.0, shard_mb: float = 256.0,
         verify: bool = True,
     ):
-        self.root = Path(root).expanduser() if root is not None else default_root()
+        from emobench.cache_dirs import cache_root
+
+        self.root = Path(root).expanduser() if root is not None else cache_root()
+        self.features_dir = self.root / "features"
         self.batch_seconds = float(batch_seconds)  # padded audio seconds per forward pass
         self.shard_bytes = int(shard_mb * 2**20)  # flush a shard once its frames reach this size
         self.verify = verify
 
     def entry_dir(self, upstream: Upstream) -> Path:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", upstream.name) or "upstream"
-        return self.root / safe / entry_key(upstream.identity(), upstream.sample_rate)
+        return self.features_dir / safe / entry_key(upstream.identity(), upstream.sample_rate)
 
     def features(
         self,
@@ -81,11 +83,11 @@ class FeatureCache:
         entry = self.entry_dir(upstream)
         self._write_entry_json(entry, upstream)
         run = _Run(self, upstream, entry / "shards", layers, on_bad_audio)
-        hasher = AudioHasher(self.root)
+        hasher = AudioHasher(self.features_dir)
         keys: list[str | None] = []
         for utt in utterances:
             try:
-                keys.append(hasher.utterance_key(utt))
+                keys.append(hasher.utterance_key(utt, upstream.content_file(utt)))
             except AudioError as exc:
                 run.bad(utt, exc)
                 keys.append(None)
@@ -174,47 +176,22 @@ class _Run:
         return True
 
     def extract(self, todo: dict[str, Utterance], *, batch_seconds: float, progress: Any) -> dict[str, _Loc]:
-        from emobench.audio import load_audio, utterance_duration_s
-
-        durations = {}
-        for key, utt in todo.items():
-            try:
-                durations[key] = utterance_duration_s(utt)
-            except AudioError as exc:
-                self.bad(utt, exc)
-        order = sorted(durations, key=lambda k: -durations[k])  # longest first: memory errors show early
-        task = None
-        if progress is not None and order:
-            task = progress.add_task(f"extracting {self.upstream.name}", total=sum(durations.values()))
+        """Compute what is missing and commit it shard by shard (a killed run keeps finished shards)."""
         have: dict[str, _Loc] = {}
-        buf_keys, buf_ids, buf_feats, buf_bytes = [], [], [], 0
-        for batch in _batches(order, durations, batch_seconds):
-            waves, bkeys = [], []
-            for key in batch:
-                utt = todo[key]
-                try:
-                    wave = load_audio(utt, self.upstream.sample_rate)
-                    self.upstream.check_waves([wave])  # too short / non-finite: this utterance only
-                except AudioError as exc:
-                    if str(utt.path) not in str(exc):
-                        exc = AudioError(f"{exc} [{utt.path} (utterance {utt.id})]")
-                    self.bad(utt, exc)
-                    continue
-                waves.append(wave)
-                bkeys.append(key)
-            if waves:
-                feats = self.upstream.extract(waves, layers=self.layers)
-                buf_keys += bkeys
-                buf_ids += [todo[k].id for k in bkeys]
-                buf_feats += feats
-                buf_bytes += sum(f.size * 2 for f in feats)
+        buf_keys: list[str] = []
+        buf_feats: list[np.ndarray] = []
+        buf_bytes = 0
+        batches = computed_batches(self.upstream, todo, self.layers, batch_seconds=batch_seconds,
+                                   progress=progress, on_bad=self.bad)
+        for keys, feats in batches:
+            buf_keys += keys
+            buf_feats += feats
+            buf_bytes += sum(f.size * 2 for f in feats)  # fp16 on disk
             if buf_bytes >= self.cache.shard_bytes:
-                have.update(self._flush(buf_keys, buf_ids, buf_feats))
-                buf_keys, buf_ids, buf_feats, buf_bytes = [], [], [], 0
-            if task is not None:
-                progress.advance(task, sum(durations[k] for k in batch))
+                have.update(self._flush(buf_keys, [todo[k].id for k in buf_keys], buf_feats))
+                buf_keys, buf_feats, buf_bytes = [], [], 0
         if buf_keys:
-            have.update(self._flush(buf_keys, buf_ids, buf_feats))
+            have.update(self._flush(buf_keys, [todo[k].id for k in buf_keys], buf_feats))
         return have
 
     def _flush(self, keys: list[str], ids: list[str], feats: list[np.ndarray]) -> dict[str, _Loc]:
@@ -222,17 +199,3 @@ class _Run:
         _VERIFIED.add((str(shard.manifest_path), shard.id))
         return {k: _Loc(shard, row) for row, k in enumerate(keys)}
 
-
-def _batches(order: list[str], durations: dict[str, float], batch_seconds: float):
-    """Consecutive groups whose padded duration (count x longest) stays within ``batch_seconds``."""
-    batch: list[str] = []
-    longest = 0.0
-    for key in order:
-        longest_if = max(longest, durations[key])
-        if batch and longest_if * (len(batch) + 1) > batch_seconds:
-            yield batch
-            batch, longest_if = [], durations[key]
-        batch.append(key)
-        longest = longest_if
-    if batch:
-        yield batch

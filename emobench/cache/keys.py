@@ -79,8 +79,9 @@ class AudioHasher:
         self._dirty = True
         return digest
 
-    def utterance_key(self, utt: Utterance) -> str:
-        payload = f"{self.file_hash(utt.path)}|{utt.start_s}|{utt.end_s}"
+    def utterance_key(self, utt: Utterance, path: str | None = None) -> str:
+        """Key of an utterance's content: its audio file (or ``path``, e.g. a precomputed feature file)."""
+        payload = f"{self.file_hash(path or utt.path)}|{utt.start_s}|{utt.end_s}"
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     def save(self) -> None:

@@ -94,41 +94,48 @@ def run(
     console.print(f"wall time: {outcome.wall_s:.1f} s")
 
 
-SUMMARY_METRICS = ("cosine_frame", "cosine_utterance", "uar", "macro_f1", "agreement", "matched_recall",
-                   "unmatched_recall", "attraction", "js_divergence", "top2_accuracy", "macro_f1_delta")
+SUMMARY_METRICS = {  # headline metric -> short column header
+    "cosine_frame": "cos frame", "cosine_utterance": "cos utt", "uar": "UAR", "macro_f1": "macro-F1",
+    "agreement": "agree", "matched_recall": "matched", "unmatched_recall": "unmatched",
+    "attraction": "attract", "js_divergence": "JS div", "top2_accuracy": "top-2", "macro_f1_delta": "dF1",
+}
 
 
 def summary_table(doc: dict, max_rows: int = 60) -> Table:
-    """Headline metrics (no per-emotion / per-stage rows), one row per remaining breakdown."""
+    """Headline metrics (no per-emotion / per-stage rows), one row per remaining breakdown.
+
+    Breakdown keys with one value across all rows (e.g. the corpus of a one-corpus run) go into the
+    title instead of a column, so the table fits an 80-column terminal."""
     rows: dict[tuple, dict[str, str]] = {}
-    keys: list[str] = []
     names: list[str] = []
     for m in doc["metrics"]:
-        bd = m["breakdown"]
+        bd = dict(m["breakdown"])
         if m["name"] not in SUMMARY_METRICS or "emotion" in bd or "stage" in bd:
             continue
-        for k in bd:
-            if k not in keys:
-                keys.append(k)
-        if m["name"] not in names:
-            names.append(m["name"])
-        row_key = tuple(sorted(bd.items()))
+        if bd.pop("condition", None) == "continuous":
+            bd["depth"] = "continuous"
+        names += [m["name"]] if m["name"] not in names else []
         value = "-" if m["value"] is None else f"{m['value']:.3f}"
-        rows.setdefault(row_key, {})[m["name"]] = value
+        rows.setdefault(tuple(bd.items()), {})[m["name"]] = value
+    keys: list[str] = []
+    for row_key in rows:
+        keys += [k for k, _ in row_key if k not in keys]
+    constant = {k: v for k in keys if len(v := {dict(r).get(k) for r in rows}) == 1}
+    keys = [k for k in keys if k not in constant or k == "depth"]
     bitrate = doc["quantizer"].get("bitrate", {}).get("bps_per_depth", {})
-    table = Table(title=f"{doc['task']}: {doc['upstream']['name']} x {doc['quantizer']['name']}"
-                  + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")
+    title = f"{doc['task']}: {doc['upstream']['name']} x {doc['quantizer']['name']}"
+    title += "".join(f", {k} {next(iter(v))}" for k, v in constant.items() if k != "depth")
+    table = Table(title=title + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")
     for k in keys:
         table.add_column(k)
     if bitrate:
         table.add_column("bit/s", justify="right")
     for n in names:
-        table.add_column(n, justify="right")
+        table.add_column(SUMMARY_METRICS[n], justify="right")
     for row_key, values in list(rows.items())[:max_rows]:
         bd = dict(row_key)
         cells = [str(bd.get(k, "")) for k in keys]
         if bitrate:
-            depth = bd.get("depth")
-            cells.append(f"{bitrate[str(depth)]:.0f}" if str(depth) in bitrate else "")
+            cells.append(f"{bitrate[str(bd.get('depth'))]:.0f}" if str(bd.get("depth")) in bitrate else "")
         table.add_row(*cells, *[values.get(n, "") for n in names])
     return table

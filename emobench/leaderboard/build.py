@@ -20,7 +20,7 @@ from typing import Any
 from emobench.errors import EmobenchError
 from emobench.leaderboard import paper, plot
 from emobench.leaderboard import select as S
-from emobench.leaderboard.collect import Problem, Run, collect
+from emobench.leaderboard.collect import SITE_MARKER, Problem, Run, collect
 from emobench.leaderboard.rows import (
     COLUMNS,
     operating_points,
@@ -31,7 +31,7 @@ from emobench.leaderboard.rows import (
 )
 from emobench.leaderboard.views import TASK_TITLES, task_views
 
-MARKER = ".emobench-site.json"  # marks a folder as ours, so a rebuild may replace it
+MARKER = SITE_MARKER  # marks a folder as ours, so a rebuild may replace it (and collect skips it)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emobench.errors import SchemaError
-from emobench.results.schema import validate_result
+from emobench.leaderboard.fastcheck import validate_fast
 
 RESULT_KEYS = ("run_id", "metrics", "config_hash")  # a JSON object with none of these is not a result
 
@@ -68,7 +68,7 @@ def _load(path: Path) -> tuple[Any, Problem | None]:
 
 def _check(path: Path, doc: Any) -> Problem | None:
     try:
-        validate_result(doc, where=str(path))
+        validate_fast(doc, where=str(path))
     except SchemaError as exc:
         return _problem(path, doc, str(exc))
     return None
@@ -91,17 +91,24 @@ def _problem(path: Path, doc: Any, message: str) -> Problem:
     return Problem(str(path), m.group(1), m.group(2)) if m else Problem(str(path), "(top level)", message)
 
 
+SITE_MARKER = ".emobench-site.json"  # a built site holds copies of results: never read them back
+
+
 def find_files(dirs: Iterable[str | Path]) -> list[Path]:
-    """Every ``*.json`` under the folders (recursively, hidden folders skipped); files given directly too."""
+    """Every ``*.json`` under the folders (recursively; hidden folders and built sites skipped); files
+    given directly too."""
     out: list[Path] = []
     for d in dirs:
         d = Path(d)
         if d.is_file():
             out.append(d)
             continue
+        sites = {m.parent for m in d.rglob(SITE_MARKER)}
         for p in sorted(d.rglob("*.json")):
-            if not any(part.startswith(".") for part in p.relative_to(d).parts):
-                out.append(p)
+            rel = p.relative_to(d).parts
+            if any(part.startswith(".") for part in rel) or any(s in p.parents for s in sites):
+                continue
+            out.append(p)
     return out
 
 

@@ -52,7 +52,9 @@ def fmt(x: float | None, digits: int = 3) -> str:
         return "—"
     if x == 0:
         return "0"
-    if abs(x) >= 1000 or abs(x) < 1e-3:
+    if 1000 <= abs(x) < 1e9:
+        return f"{x:,.0f}"
+    if abs(x) >= 1e9 or abs(x) < 1e-3:
         return f"{x:.3g}"
     return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.{max(digits - 1, 1)}f}".rstrip("0").rstrip(".")
 

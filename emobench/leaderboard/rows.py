@@ -187,7 +187,7 @@ def overview_rows(runs: Sequence[Run]) -> list[SystemRow]:
         )
         for col in COLUMNS:
             row.values[col.key] = None
-            by_task = sorted(_by_task(rs), key=lambda kv: kv[0] not in col.prefer)
+            by_task = sorted(_by_task(rs), key=lambda kv: col.prefer.index(kv[0]) if kv[0] in col.prefer else 99)
             for task, task_runs in by_task:
                 v = _mean([column_value(col, r.doc) for r in task_runs])
                 if v is not None:
@@ -215,7 +215,7 @@ class Point:
 def _overall_recall_by_depth(doc: dict[str, Any]) -> dict[int, float]:
     out = {}
     for rec in S.records(doc, S.RECALL):
-        b = rec.get("breakdown", {})
+        b = S.effective(rec)
         if set(b) - {"corpus"} == {"depth"} and isinstance(b["depth"], int):
             out.setdefault(b["depth"], []).append(float(rec["value"]))
     return {d: sum(v) / len(v) for d, v in out.items()}

@@ -1,11 +1,14 @@
 """Pick numbers out of a result document: headline values, continuous baselines, bitrates.
 
 Conventions the leaderboard reads (documented in leaderboard/results/README.md):
+- Breakdown values ``all`` / ``mean`` / ``overall`` (and ``condition: quantized``) mean "not broken
+  down": such keys are ignored when judging how specific a record is.
 - A *headline* value of a metric is the mean over its least broken-down records (fewest breakdown
   keys other than ``depth``) at the deepest ``depth`` present; records of the continuous baseline
-  (``breakdown.baseline == "continuous"``) are never headline values.
-- Bitrate in bit/s: ``quantizer.bitrate.bits_per_second`` (or ``bps`` / ``nominal_bps``), else a
-  ``bitrate`` metric, else ``n_stages * log2(codebook_size) * upstream.frame_rate_hz``.
+  (``condition``, ``baseline`` or ``scheme`` equal to ``continuous``) are never headline values.
+- Bitrate in bit/s: ``quantizer.bitrate.bps`` (or ``bits_per_second`` / ``nominal_bps``), else a
+  ``bitrate`` metric, else ``n_stages * log2(codebook_size) * upstream.frame_rate_hz``; per depth:
+  ``quantizer.bitrate.bps_per_depth["<depth>"]``, a ``bitrate`` metric with that depth, or the formula.
 Everything here is a pure function of plain dicts.
 """
 
@@ -17,19 +20,29 @@ from collections.abc import Iterable
 from typing import Any
 
 COSINE = ("cosine_frame", "cosine_utterance", "cosine")
-RECALL = ("recall", "uar")
+RECALL = ("uar", "recall")  # UAR = mean of per-emotion recall, the overall primary-emotion recall
 MACRO_F1 = ("macro_f1",)
 JS = ("js_divergence",)
 TOP2 = ("top2_accuracy",)
 DELTA = ("macro_f1_delta",)
 
-BITRATE_KEYS = ("bits_per_second", "bps", "nominal_bps", "nominal_bits_per_second")
+BITRATE_KEYS = ("bps", "bits_per_second", "nominal_bps", "nominal_bits_per_second")
+OVERALL_VALUES = {"all", "mean", "overall"}
 BAND_LOW_MAX = 1500.0  # bit/s: below this a run is "low" bitrate (Emo-Q 8x32 averages ~1.4 kbps)
 BAND_MEDIUM_MAX = 10_000.0  # bit/s: below this "medium" (8x32 at 50 Hz is 2 kbps; 24x1024 at 50 Hz 12 kbps)
 
 
 def is_baseline(rec: dict[str, Any]) -> bool:
-    return str(rec.get("breakdown", {}).get("baseline", "")).lower() == "continuous"
+    b = rec.get("breakdown", {})
+    return any(str(b.get(k, "")).lower() == "continuous" for k in ("baseline", "condition", "scheme"))
+
+
+def effective(rec: dict[str, Any]) -> dict[str, Any]:
+    """The breakdown without keys that do not narrow the record down (``emotion: mean``, ...)."""
+    return {
+        k: v for k, v in rec.get("breakdown", {}).items()
+        if k != "baseline" and str(v).lower() not in OVERALL_VALUES and not (k == "condition" and v == "quantized")
+    }
 
 
 def records(doc: dict[str, Any], names: Iterable[str], *, baseline: bool = False) -> list[dict[str, Any]]:
@@ -53,7 +66,7 @@ def _depth(rec: dict[str, Any]) -> float:
 def headline_of(recs: list[dict[str, Any]]) -> float | None:
     if not recs:
         return None
-    spec = [len(set(r.get("breakdown", {})) - {"depth", "baseline"}) for r in recs]
+    spec = [len(set(effective(r)) - {"depth"}) for r in recs]
     least = min(spec)
     recs = [r for r, s in zip(recs, spec, strict=True) if s == least]
     deepest = max(_depth(r) for r in recs)
@@ -93,6 +106,9 @@ def scale(unit: str) -> float:
 def bitrate_at_depth(doc: dict[str, Any], depth: int | float | None) -> float | None:
     """Nominal bit/s when decoding the first ``depth`` stages (None = the configured depth)."""
     q, up = doc.get("quantizer") or {}, doc.get("upstream") or {}
+    per_depth = (q.get("bitrate") or {}).get("bps_per_depth") or {}
+    if isinstance(per_depth, dict) and _num(per_depth.get(str(depth))) is not None:
+        return _num(per_depth[str(depth)])
     for rec in records(doc, ("bitrate",)):
         if rec.get("breakdown", {}).get("depth") == depth and depth is not None:
             return float(rec["value"]) * scale(rec.get("unit", ""))
@@ -127,9 +143,16 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def is_evaluated(role: Any) -> bool:
+    """'train+eval', 'test', 'held-out', 'ood' score on the corpus; 'train', 'codebook-train' do not."""
+    parts = [p for p in str(role).lower().split("+") if p]
+    return not parts or any("train" not in p for p in parts)
+
+
 def evaluated_corpora(doc: dict[str, Any]) -> list[str]:
-    """Corpora the run scores on: every corpus whose role is not a training role."""
-    return [c["name"] for c in doc.get("corpora") or [] if "train" not in str(c.get("role", "")).lower()]
+    """Corpora the run scores on (see ``is_evaluated``), each named once."""
+    names = [c["name"] for c in doc.get("corpora") or [] if is_evaluated(c.get("role", ""))]
+    return list(dict.fromkeys(names))
 
 
 def seen_corpora(doc: dict[str, Any]) -> list[str]:

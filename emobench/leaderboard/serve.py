@@ -15,7 +15,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(site_dir: str | Path, port: int = 0, *, quiet: bool = True) -> http.server.ThreadingHTTPServer:
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a browser closing early is not an error
+            super().handle_error(request, client_address)
+
+
+def make_server(site_dir: str | Path, port: int = 0, *, quiet: bool = True) -> _Server:
     """A server for ``site_dir`` on 127.0.0.1 (``port=0`` picks a free port); call ``serve_forever``."""
     site = Path(site_dir)
     if not (site / "index.html").is_file():
@@ -23,12 +33,12 @@ def make_server(site_dir: str | Path, port: int = 0, *, quiet: bool = True) -> h
     handler = functools.partial(_QuietHandler if quiet else http.server.SimpleHTTPRequestHandler,
                                 directory=str(site))
     try:
-        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        return _Server(("127.0.0.1", port), handler)
     except OSError as exc:
         raise EmobenchError(f"cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); pick another --port") from exc
 
 
-def start_background(site_dir: str | Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
+def start_background(site_dir: str | Path, port: int = 0) -> tuple[_Server, str]:
     """Serve in a daemon thread (tests, notebooks); returns the server and its base URL. Call ``shutdown()``."""
     server = make_server(site_dir, port)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -50,50 +50,70 @@ def _curve(depth: float, top: float, floor: float, tau: float) -> float:
     return top - (top - floor) * math.exp(-(depth - 1) / tau)
 
 
-def _rq1(rng: random.Random, strength: float, n_stages: int, k: int, fps: float) -> list[dict[str, Any]]:
+def _rq1(rng: random.Random, strength: float, n_stages: int, k: int, corpus: str) -> list[dict[str, Any]]:
+    """The records RQ1 writes: per depth (condition=quantized) overall and per emotion; the continuous baseline."""
     out = []
     cont = 0.45 + 0.45 * strength
     tau = 2.0 + 6.0 / max(math.log2(k), 1.0)
+    q = {"condition": "quantized", "corpus": corpus}
     for d in range(1, n_stages + 1):
         cos = _curve(d, 0.99, 0.45 + 0.3 * strength, tau)
         rec = _curve(d, cont - 0.01, 0.25 + 0.2 * strength, tau)
-        out.append(metric("cosine_frame", cos + rng.gauss(0, 0.003), depth=d))
-        out.append(metric("recall", rec + rng.gauss(0, 0.01), depth=d))
-        out.append(metric("bitrate", d * math.log2(k) * fps, depth=d))
+        out.append(metric("cosine_frame", cos + rng.gauss(0, 0.003), depth=d, **q))
+        out.append(metric("uar", rec + rng.gauss(0, 0.01), depth=d, **q))
+        out.append(metric("macro_f1", rec - 0.02 + rng.gauss(0, 0.01), depth=d, **q))
         for e in EMOTIONS:
             gap = EMOTION_GAP[e] * (1.5 - strength) * math.exp(-(d - 1) / 6)
-            out.append(metric("cosine_frame", min(cos + gap / 3 + rng.gauss(0, 0.003), 1.0), depth=d, emotion=e))
-            out.append(metric("recall", min(max(rec + gap + rng.gauss(0, 0.015), 0.0), 1.0), depth=d, emotion=e))
-    out.append(metric("recall", cont, baseline="continuous"))
+            out.append(metric("cosine_frame", min(cos + gap / 3 + rng.gauss(0, 0.003), 1.0), depth=d, emotion=e, **q))
+            out.append(metric("recall", min(max(rec + gap + rng.gauss(0, 0.015), 0.0), 1.0), depth=d, emotion=e, **q))
+    out.append(metric("uar", cont, condition="continuous", corpus=corpus))
+    out.append(metric("macro_f1", cont - 0.02, condition="continuous", corpus=corpus))
     return out
 
 
-def _rq2(rng: random.Random, strength: float, n_stages: int, k: int) -> list[dict[str, Any]]:
+def _rq2(rng: random.Random, strength: float, n_stages: int, k: int, corpus: str) -> list[dict[str, Any]]:
+    """RQ2's records: matched/unmatched recall and attraction per depth and codebook; entropy per stage."""
     out = []
     cont = 0.45 + 0.45 * strength
     for d in range(1, n_stages + 1):
         bal = _curve(d, cont, 0.25 + 0.2 * strength, 3.0)
-        out.append(metric("recall", bal + rng.gauss(0, 0.01), depth=d, composition="balanced"))
-        out.append(metric("matched_recall", min(bal + 0.12 * math.exp(-(d - 1) / 5) + 0.02, 0.99), depth=d))
-        out.append(metric("unmatched_recall", bal - 0.25 * math.exp(-(d - 1) / 4) + rng.gauss(0, 0.01), depth=d))
-        out.append(metric("attraction", 0.1 + 0.3 * math.exp(-(d - 1) / 4), depth=d))
+        for book, lift in (("balanced", 0.0), ("specific", 0.12 * math.exp(-(d - 1) / 5) + 0.02)):
+            bd = {"depth": d, "codebook": book, "corpus": corpus}
+            out.append(metric("matched_recall", min(bal + lift + rng.gauss(0, 0.01), 0.99), emotion="mean", **bd))
+            drop = 0.25 * math.exp(-(d - 1) / 4) if book == "specific" else 0.0
+            out.append(metric("unmatched_recall", bal - drop + rng.gauss(0, 0.01), emotion="mean", **bd))
+            out.append(metric("attraction", 0.1 + (0.3 if book == "specific" else 0.05) * math.exp(-(d - 1) / 4),
+                              emotion="mean", **bd))
+    base = 0.9 if k > 2 else 0.97
     for s in range(1, n_stages + 1):
-        base = 0.9 if k > 2 else 0.97
-        out.append(metric("normalized_entropy", base - 0.01 * s / n_stages + rng.gauss(0, 0.005),
-                          stage=s, composition="balanced"))
-        out.append(metric("normalized_entropy", base - 0.03 + rng.gauss(0, 0.005), stage=s, composition="specific"))
+        for book, shift in (("balanced", 0.0), ("specific", -0.03)):
+            for e in ("angry", "sad"):
+                for cond in ("matched", "unmatched"):
+                    value = base + shift - 0.01 * s / n_stages - (0.04 if cond == "unmatched" else 0) + rng.gauss(0, 0.004)
+                    out.append(metric("normalized_entropy", value, stage=s, emotion=e, condition=cond, codebook=book,
+                                      corpus=corpus))
+    out.append(metric("recall", cont, emotion="angry", condition="continuous", corpus=corpus))
     return out
 
 
-def _rq3(rng: random.Random, strength: float) -> list[dict[str, Any]]:
+def _rq3(rng: random.Random, strength: float, n_stages: int) -> list[dict[str, Any]]:
+    """RQ3's records: JS divergence and top-2 per scheme, depth and ambiguity stratum (all/low/high)."""
     out = []
-    gain = {"balanced": 0.0, "100+0": 0.03, "95+5": 0.035, "99+1": 0.04}
-    for stratum, hard in (("low", 0.0), ("high", 0.12)):
-        for comp, g in gain.items():
-            js = 0.35 - 0.15 * strength + hard - g + rng.gauss(0, 0.005)
-            top2 = 0.35 + 0.3 * strength - hard + 1.5 * g + rng.gauss(0, 0.01)
-            out.append(metric("js_divergence", js, stratum=stratum, composition=comp))
-            out.append(metric("top2_accuracy", top2, stratum=stratum, composition=comp))
+    gain = {"balanced": 0.0, "100+0": 0.03, "95+5": 0.035, "99+1": 0.04, "continuous": 0.05}
+    depths = sorted({d for d in (1, 4, 8, 16, 24) if d <= n_stages} | {n_stages})
+    for scheme, g in gain.items():
+        for d in [None] if scheme == "continuous" else depths:
+            fade = 1.0 if d is None else 1 - math.exp(-d / 4)
+            for stratum, hard in (("all", 0.05), ("low", 0.0), ("high", 0.12)):
+                js = 0.45 - 0.15 * strength * fade + hard - g + rng.gauss(0, 0.005)
+                top2 = 0.3 + 0.3 * strength * fade - hard + 1.5 * g + rng.gauss(0, 0.01)
+                bd = {"stratum": stratum, "scheme": scheme, "corpus": "iemocap"}
+                if d is None:
+                    bd["condition"] = "continuous"
+                else:
+                    bd["depth"] = d
+                out.append(metric("js_divergence", js, **bd))
+                out.append(metric("top2_accuracy", top2, **bd))
     return out
 
 
@@ -121,16 +141,19 @@ def make_result(index: int, *, seed: int = 0, upstream=None, quantizer=None, tas
     rng = random.Random(f"{seed}:{index}:{up[0]}:{q[0]}:{t}")
     uname, fps, dim, trained_on, strength = up
     qname, kind, n_stages, k, comp = q
+    corpus = TASK_CORPORA[t][run_seed % len(TASK_CORPORA[t])]
     config = {"upstream": uname, "quantizer": qname, "task": t, "seed": run_seed, "synthetic": True}
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     metrics = {
-        "rq1": lambda: _rq1(rng, strength, n_stages, k, fps),
-        "rq2": lambda: _rq2(rng, strength, n_stages, k),
-        "rq3": lambda: _rq3(rng, strength),
+        "rq1": lambda: _rq1(rng, strength, n_stages, k, corpus),
+        "rq2": lambda: _rq2(rng, strength, n_stages, k, corpus),
+        "rq3": lambda: _rq3(rng, strength, n_stages),
         "rq4": lambda: _rq4(rng, strength, qname, fps),
     }[t]()
+    eval_corpora = TASK_CORPORA[t] if t in ("rq3", "rq4") else [corpus]
     corpora = [{"name": c, "fingerprint": hashlib.sha1(c.encode()).hexdigest()[:12], "n_utterances": 400,
-                "role": "test", "synthetic": True} for c in TASK_CORPORA[t]]
+                "role": "held-out" if t == "rq3" else "train+eval" if t != "rq4" else "eval", "synthetic": True}
+               for c in eval_corpora]
     corpora.append({"name": "demo", "fingerprint": "0" * 12, "n_utterances": 800, "role": "codebook-train",
                     "synthetic": True})
     created = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=index)
@@ -146,9 +169,10 @@ def make_result(index: int, *, seed: int = 0, upstream=None, quantizer=None, tas
         "quantizer": {
             "name": qname, "kind": kind, "layout": f"{n_stages}x{k}", "n_stages": n_stages, "codebook_size": k,
             "composition": {"scheme": comp},
-            "bitrate": {"bits_per_frame": n_stages * math.log2(k),
-                        "bits_per_second": n_stages * math.log2(k) * fps,
-                        "continuous_bits_per_second": dim * 32 * fps},
+            "bitrate": {"frame_rate_hz": fps, "bits_per_frame": n_stages * math.log2(k),
+                        "bps": n_stages * math.log2(k) * fps,
+                        "bps_per_depth": {str(d): d * math.log2(k) * fps for d in range(1, n_stages + 1)},
+                        "continuous_bps": dim * 32 * fps},
         },
         "probe": {"name": "linear"},
         "corpora": corpora,

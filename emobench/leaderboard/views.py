@@ -43,16 +43,19 @@ class TaskView:
 
 
 def series_by(runs: Sequence[Run], names: Sequence[str], x_key: str, *, overall_only: Sequence[str] = (),
-              prefix: str = "") -> list[Series]:
-    """Mean value per x for each combination of the other breakdown keys (corpus is averaged over)."""
-    recs = [r for run in runs for r in S.records(run.doc, names) if x_key in r.get("breakdown", {})]
+              average_over: Sequence[str] = (), prefix: str = "") -> list[Series]:
+    """Mean value per x for each combination of the other breakdown keys (corpus and ``average_over`` keys
+    are averaged over; with ``overall_only`` keys, records broken down by them are dropped when
+    records without them exist)."""
+    recs = [(r, S.effective(r)) for run in runs for r in S.records(run.doc, names)]
+    recs = [(r, b) for r, b in recs if x_key in b]
     for key in overall_only:
-        if any(key not in r["breakdown"] for r in recs):
-            recs = [r for r in recs if key not in r["breakdown"]]
+        if any(key not in b for _, b in recs):
+            recs = [(r, b) for r, b in recs if key not in b]
     groups: dict[str, dict[Any, list[float]]] = {}
-    for r in recs:
-        b = r["breakdown"]
-        inner = " · ".join(str(b[k]) for k in sorted(b) if k not in (x_key, "corpus"))
+    skip = {x_key, "corpus", *average_over}
+    for r, b in recs:
+        inner = " · ".join(str(b[k]) for k in sorted(b) if k not in skip)
         label = " · ".join(x for x in (prefix, inner) if x) or "all"
         groups.setdefault(label, {}).setdefault(b[x_key], []).append(float(r["value"]))
     out = []
@@ -64,19 +67,38 @@ def series_by(runs: Sequence[Run], names: Sequence[str], x_key: str, *, overall_
     return out
 
 
-def categorical(runs: Sequence[Run], names: Sequence[str], x_key: str, series_key: str,
+def _unique(series: list[Series]) -> list[Series]:
+    seen: set[str] = set()
+    return [s for s in series if not (s.label in seen or seen.add(s.label))]
+
+
+def categorical(runs: Sequence[Run], names: Sequence[str], x_keys: Sequence[str], series_key: str,
                 order: Sequence[str] = (), label_fmt: str = "{key} {value}") -> tuple[list[str], list[Series]]:
-    """Points at categories of ``x_key`` (e.g. composition), one series per ``series_key`` value."""
-    cells: dict[tuple[str, str], list[float]] = {}
+    """Points at the categories of the first of ``x_keys`` present (e.g. scheme/composition), one series per
+    ``series_key`` value, at the deepest depth reported; the continuous baseline is a last category."""
+    cells: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (series, category) -> [(depth, value)]
     for run in runs:
-        for r in S.records(run.doc, names):
-            b = r.get("breakdown", {})
-            if x_key in b:
-                cells.setdefault((str(b.get(series_key, "all")), str(b[x_key])), []).append(float(r["value"]))
-    cats = sorted({c for _, c in cells}, key=lambda c: (order.index(c) if c in order else len(order), c))
+        for baseline in (False, True):
+            for r in S.records(run.doc, names, baseline=baseline):
+                b = S.effective(r)
+                x_key = next((k for k in x_keys if k in b), None)
+                cat = "continuous" if baseline else (str(b[x_key]) if x_key else None)
+                if cat is None:
+                    continue
+                depth = b.get("depth", float("inf"))
+                depth = depth if isinstance(depth, (int, float)) else float("inf")
+                cells.setdefault((str(b.get(series_key, "all")), cat), []).append((depth, float(r["value"])))
+    order = [*order, "continuous"]
+    cats = sorted({c for _, c in cells}, key=lambda c: (order.index(c) if c in order else len(order) - 1, c))
     series = []
-    for label in sorted({s for s, _ in cells}):
-        pts = [(float(i), sum(v) / len(v)) for i, c in enumerate(cats) if (v := cells.get((label, c)))]
+    for label in sorted({s for s, _ in cells}, key=lambda x: (x != "all", x)):
+        pts = []
+        for i, c in enumerate(cats):
+            vals = cells.get((label, c))
+            if vals:
+                deepest = max(d for d, _ in vals)
+                at = [v for d, v in vals if d == deepest]
+                pts.append((float(i), sum(at) / len(at)))
         name = label_fmt.format(key=series_key, value=label) if label != "all" else "all"
         series.append(Series(name, pts, line=False))
     return cats, series
@@ -100,8 +122,9 @@ def _panels(task: str, runs: Sequence[Run], missing: list[str]) -> list[Panel]:
         if task == "rq1":
             figs.append(Figure(f"{fid}-cos", "Reconstruction cosine vs depth", "RVQ depth",
                                _axis(rs, S.COSINE, "cosine"), series_by(rs, S.COSINE, "depth")))
+            recall = _unique(series_by(rs, ("uar",), "depth") + series_by(rs, ("recall",), "depth"))
             figs.append(Figure(f"{fid}-recall", "Primary-emotion recall vs depth", "RVQ depth",
-                               _axis(rs, S.RECALL, "recall"), series_by(rs, S.RECALL, "depth")))
+                               _axis(rs, S.RECALL, "recall"), recall, note="all = UAR (mean per-emotion recall)"))
         elif task == "rq2":
             rec = (series_by(rs, ("matched_recall",), "depth", overall_only=("emotion",), prefix="matched")
                    + series_by(rs, ("unmatched_recall",), "depth", overall_only=("emotion",), prefix="unmatched")
@@ -109,15 +132,17 @@ def _panels(task: str, runs: Sequence[Run], missing: list[str]) -> list[Panel]:
                    + series_by(rs, ("attraction",), "depth", overall_only=("emotion",), prefix="attraction ↓"))
             figs.append(Figure(f"{fid}-recall", "Matched / unmatched recall vs depth", "RVQ depth",
                                "recall (fraction) ↑", rec))
-            ent = series_by(rs, ("normalized_entropy",), "stage", overall_only=("emotion",))
+            ent = series_by(rs, ("normalized_entropy",), "stage", average_over=("emotion",))
             figs.append(Figure(f"{fid}-entropy", "Normalized codebook entropy per stage", "RVQ stage",
                                _axis(rs, ("normalized_entropy",), "entropy H̃"), ent, y_range=(0.0, 1.0)))
         elif task == "rq3":
             order = ("balanced", "100+0", "99+1", "95+5")
             for names, key, label in ((S.JS, "js", "JS divergence"), (S.TOP2, "top2", "top-2 accuracy")):
-                cats, series = categorical(rs, names, "composition", "stratum", order, "{value} ambiguity")
-                figs.append(Figure(f"{fid}-{key}", f"{label} by composition and ambiguity", "composition",
-                                   _axis(rs, names, label), series, x_categories=cats))
+                cats, series = categorical(rs, names, ("scheme", "composition"), "stratum", order,
+                                           "{value} ambiguity")
+                figs.append(Figure(f"{fid}-{key}", f"{label} by composition and ambiguity", "codebook training",
+                                   _axis(rs, names, label), series, x_categories=cats,
+                                   note="At the deepest RVQ depth reported; 'continuous' is the unquantized baseline."))
         for f in figs:
             if not f.series:
                 missing.append(f"{system}: {f.title} (no run reports it)")

@@ -82,12 +82,19 @@ class BitrateReport:
         return asdict(self)
 
 
+def stage_columns(quantizer: Any, codes: np.ndarray, depth: int | None = None) -> np.ndarray:
+    """The code columns of the first ``depth`` stages of ``quantizer.encode`` output: drops Emo-Q's
+    codebook-choice column 0; grouped quantizers keep ``codes_per_stage`` columns per stage."""
+    depth = quantizer.check_depth(depth)
+    codes = np.asarray(codes.cpu() if hasattr(codes, "cpu") else codes)
+    offset = 1 if getattr(quantizer, "per_emotion", False) else 0
+    return codes[:, offset : offset + depth * quantizer.codes_per_stage]
+
+
 def bitrate_report(quantizer: Any, codes: np.ndarray, *, frame_rate_hz: float, depth: int | None = None) -> BitrateReport:
     """Nominal vs entropy-coded bitrate of ``codes`` (from ``quantizer.encode``) at ``depth``."""
     depth = quantizer.check_depth(depth)
-    codes = np.asarray(codes.cpu() if hasattr(codes, "cpu") else codes)
-    offset = 1 if getattr(quantizer, "per_emotion", False) else 0  # Emo-Q's column 0: the codebook choice
-    cols = codes[:, offset : offset + depth * quantizer.codes_per_stage]
+    cols = stage_columns(quantizer, codes, depth)
     bits = quantizer.bits_per_frame(depth)
     entropy = float(stage_entropy_bits(cols, quantizer.codebook_size).sum())
     base = continuous_bps(quantizer.dim, frame_rate_hz)

@@ -101,6 +101,14 @@ class EmoQ(Quantizer):
         self.params["emotions"] = list(self.books)
         self.fit_info = {e: b.fit_info for e, b in self.books.items()}
 
+    def training_sets(self, labels, *, n_total: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
+        """``{emotion: utterance indices}`` for this Emo-Q's composition (specific or biased), over
+        utterance-level ``labels``: what the harness streams to ``fit`` as ``{emotion: frames}``."""
+        from emobench.quantizers.compositions import per_emotion
+
+        return per_emotion(labels, target_share=self.params["target_share"], n_total=n_total, seed=seed,
+                           emotions=self.params["emotions"])
+
     # -- routing -------------------------------------------------------------------------------------
     def reconstruct_with(self, emotion: str, x: Any, depth: int | None = None) -> Any:
         return self._book(emotion).reconstruct(x, depth)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -43,18 +44,22 @@ def chunk_rows(k: int, d: int) -> int:
 
 
 def nearest(x: torch.Tensor, centroids: torch.Tensor, c_sqnorm: torch.Tensor | None = None,
-            chunk: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Index ``[n]`` int64 and squared distance ``[n]`` of each row's nearest centroid."""
+            chunk: int | None = None, x_sqnorm: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index ``[n]`` int64 and squared distance ``[n]`` of each row's nearest centroid.
+
+    ``x_sqnorm`` ([n], optional) saves recomputing |x|^2 when the same rows are assigned repeatedly."""
     if c_sqnorm is None:
         c_sqnorm = (centroids * centroids).sum(1)
     chunk = chunk or chunk_rows(len(centroids), x.shape[1])
+    if x_sqnorm is None:
+        x_sqnorm = torch.cat([(xc * xc).sum(1) for xc in x.split(chunk)]) if len(x) else x.new_zeros(0)
     idx, dist = [], []
     ct = centroids.t()
-    for xc in x.split(chunk):
+    for xc, xn in zip(x.split(chunk), x_sqnorm.split(chunk)):
         scores = torch.addmm(c_sqnorm, xc, ct, beta=1.0, alpha=-2.0)  # [chunk, K] = |c|^2 - 2 x.c
         m, i = scores.min(dim=1)
         idx.append(i)
-        dist.append((m + (xc * xc).sum(1)).clamp_min_(0.0))
+        dist.append(m.add_(xn).clamp_min_(0.0))
     if not idx:
         return x.new_zeros(0, dtype=torch.long), x.new_zeros(0)
     return torch.cat(idx), torch.cat(dist)
@@ -66,15 +71,20 @@ class _Data:
     def __init__(self, tensor: torch.Tensor | None, source: FrameSource | None, transform, device, chunk):
         self.tensor, self.source, self.transform, self.device, self.chunk = tensor, source, transform, device, chunk
         self.n = len(tensor) if tensor is not None else source.n_frames
+        self.sqnorm: torch.Tensor | None = None
 
-    def chunks(self) -> Iterator[torch.Tensor]:
+    def chunks(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(rows [c, D], |rows|^2 [c])`` chunks; in memory, the norms are computed once."""
         if self.tensor is not None:
-            yield from self.tensor.split(self.chunk)
+            if self.sqnorm is None:
+                self.sqnorm = torch.cat([(xc * xc).sum(1) for xc in self.tensor.split(self.chunk)])
+            yield from zip(self.tensor.split(self.chunk), self.sqnorm.split(self.chunk))
             return
         for block in self.source.iter_chunks(self.chunk):
             x = to_tensor(block, self.device)
             check_finite(x, "k-means training frames")
-            yield self.transform(x) if self.transform else x
+            x = self.transform(x) if self.transform else x
+            yield x, (x * x).sum(1)
 
     def sample(self, m: int, seed: int, gen: torch.Generator) -> torch.Tensor:
         if self.tensor is not None:
@@ -127,8 +137,8 @@ def kmeans(frames, k: int, *, n_iter: int = 20, max_points_per_centroid: int | N
         sums = torch.zeros_like(centroids)
         counts = torch.zeros(k, device=device)
         sse = torch.zeros(k, device=device)
-        for xc in data.chunks():
-            idx, d2 = nearest(xc, centroids, c_sqnorm, chunk)
+        for xc, xn in data.chunks():
+            idx, d2 = nearest(xc, centroids, c_sqnorm, chunk, x_sqnorm=xn)
             sums.index_add_(0, idx, xc)
             counts.index_add_(0, idx, torch.ones_like(d2))
             sse.index_add_(0, idx, d2)
@@ -157,21 +167,37 @@ def _kmeans_pp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
     xn = (x * x).sum(1)
     gram = x @ x.t() if m <= _GRAM_MAX else None  # [m, m]
 
-    def dist_to(idx: torch.Tensor) -> torch.Tensor:  # [m, t] squared distances to rows idx
-        dots = gram[idx].t() if gram is not None else x @ x[idx].t()  # gram is symmetric: rows are contiguous
-        return (xn[:, None] - 2 * dots + xn[idx][None, :]).clamp_min_(0)
+    def dist_from(idx: torch.Tensor) -> torch.Tensor:  # [t, m] squared distances from rows idx to all
+        dots = gram[idx] if gram is not None else x[idx] @ x.t()  # gram is symmetric: rows are contiguous
+        return dots.mul_(-2).add_(xn).add_(xn[idx][:, None]).clamp_min_(0)
 
     picks = torch.empty(k, dtype=torch.long, device=x.device)
     picks[0] = torch.randint(m, (1,), generator=gen, device=gen.device)[0]
-    d2 = dist_to(picks[:1])[:, 0].contiguous()
-    for j in range(1, k):
-        weights = d2 if float(d2.sum()) > 0 else torch.ones_like(d2)
-        cand = torch.multinomial(weights, n_trials, replacement=True, generator=gen)  # [t]
-        dc = torch.minimum(dist_to(cand), d2[:, None])  # [m, t]
-        best = torch.argmin(dc.sum(0))
-        picks[j] = cand[best]
-        d2 = dc[:, best].contiguous()
+    d2 = dist_from(picks[:1])[0]
+    with _one_cpu_thread(x.device):
+        for j in range(1, k):
+            weights = d2 if float(d2.sum()) > 0 else torch.ones_like(d2)
+            cand = torch.multinomial(weights, n_trials, replacement=True, generator=gen)  # [t]
+            dc = torch.minimum(dist_from(cand), d2)  # [t, m]
+            best = torch.argmin(dc.sum(1))
+            picks[j] = cand[best]
+            d2 = dc[best]
     return x[picks].clone()
+
+
+@contextlib.contextmanager
+def _one_cpu_thread(device: torch.device):
+    """The k sequential init steps are tiny ops: on CPU, waking OpenMP threads for each costs 10x the
+    work (much more on a loaded machine), so run them on one thread and restore the setting after."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _split_largest(centroids: torch.Tensor, counts: torch.Tensor, sse: torch.Tensor, gen: torch.Generator) -> int:

@@ -120,7 +120,7 @@ def routing_records(y: np.ndarray, pred_by_codebook, labels, *, n_boot: int, see
             out.append(metric(name, v, ci=ci, n=n, emotion=lab, **bd))
             means[name].append(v)
     for name, vals in means.items():
-        out.append(metric(name, float(np.nanmean(vals)), n=len(y), emotion="mean", **bd))
+        out.append(metric(name, float(np.nanmean(vals)), n=len(y), **bd))  # no emotion key: mean over emotions
     return out
 
 

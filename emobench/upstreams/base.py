@@ -29,6 +29,7 @@ class Upstream:
     dim: int = 0  # feature dimension of every layer
     default_layer: int = 0
     min_samples: int = 400  # receptive field of one output frame, in samples
+    reads_audio: bool = True  # False: features are read per utterance (``extract_utterance``), not from audio
 
     def __init__(self) -> None:
         import torch
@@ -117,6 +118,14 @@ class Upstream:
                 )
             out.append(f)
         return out
+
+    def content_file(self, utt: Any) -> str:
+        """The file whose bytes identify an utterance's features (the cache hashes it): its audio."""
+        return utt.path
+
+    def extract_utterance(self, utt: Any, *, layers: Sequence[int]) -> np.ndarray:
+        """Features of one utterance without audio (only upstreams with ``reads_audio = False``)."""
+        raise NotImplementedError(f"upstream {self.name} extracts from audio; call extract(waves)")
 
     def _extract(self, waves: list[np.ndarray], layers: list[int]) -> list[np.ndarray]:
         """Backend work: one ``[len(layers), n_frames_i, dim]`` array per (validated) waveform."""

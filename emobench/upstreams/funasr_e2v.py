@@ -41,7 +41,8 @@ class Emotion2VecUpstream(Upstream):
         dtype: Any = None,
     ):
         super().__init__()
-        funasr = require_extra("funasr", "funasr", "the emotion2vec upstream")
+        with _quiet():  # funasr prints an ffmpeg notice on import
+            funasr = require_extra("funasr", "funasr", "the emotion2vec upstream")
         path = Path(str(model)).expanduser()
         local = path.exists() or str(model).startswith((".", "/", "~"))
         if local:

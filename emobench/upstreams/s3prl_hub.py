@@ -55,7 +55,7 @@ class S3PRLHubUpstream(Upstream):
     def __init__(
         self,
         *,
-        model: str,
+        model: str | None = None,
         entry: str = "wavlm_local",
         default_layer: int | None = None,
         name: str | None = None,
@@ -63,6 +63,11 @@ class S3PRLHubUpstream(Upstream):
         dtype: Any = None,
     ):
         super().__init__()
+        if not model:
+            raise EmobenchError(
+                f"the s3prl upstream needs model=<checkpoint file> for its {entry} entry, "
+                "e.g. --set-upstream model=/path/to/WavLM-Large.pt"
+            )
         family = entry.rsplit("_", 1)[0]
         hub = import_hubconf(family)
         fn = getattr(hub, entry, None)

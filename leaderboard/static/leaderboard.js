@@ -91,7 +91,7 @@
       tip.style.top = Math.max(box.top - tip.offsetHeight - 6, 4) + "px";
     }
     function hide() { if (tip) tip.hidden = true; }
-    document.querySelectorAll("figure.plot svg").forEach(function (svg) {
+    document.querySelectorAll("figure.plot svg.chart").forEach(function (svg) {
       svg.addEventListener("mouseover", show);
       svg.addEventListener("focusin", show);
       svg.addEventListener("mouseout", hide);

@@ -1,0 +1,220 @@
+"""Building the site from result folders: bad files named and skipped, merging, safety, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from emobench.cli.leaderboard import app
+from emobench.errors import EmobenchError
+from emobench.leaderboard import build_site, collect
+from emobench.leaderboard.rows import run_page
+from emobench.leaderboard.synthetic import make_result, write_results
+from emobench.results.records import metric
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _write(path: Path, doc) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+    return path
+
+
+@pytest.fixture
+def results(tmp_path) -> Path:
+    write_results(tmp_path / "results", 16)
+    return tmp_path / "results"
+
+
+def test_build_writes_every_page_assets_and_json_copies(results, tmp_path):
+    report = build_site([results], tmp_path / "site")
+    site = tmp_path / "site"
+    assert report.ok and report.n_runs == 16
+    assert report.pages[0] == "index.html"
+    assert {f"task-rq{i}.html" for i in range(1, 5)} <= set(report.pages)
+    for page in report.pages:
+        assert (site / page).is_file(), page
+    runs = [p for p in report.pages if p.startswith("runs/")]
+    assert len(runs) == 16
+    for page in runs:
+        copy = site / page.replace(".html", ".json")
+        assert json.loads(copy.read_text())["schema_version"] == 1
+    assert (site / "static" / "style.css").is_file() and (site / "static" / "leaderboard.js").is_file()
+    html = (site / "index.html").read_text()
+    assert "cdn" not in html.lower() and "https://" not in html  # everything offline
+    assert 'data-n-points="' in html and "Pareto" in html
+    assert not list(tmp_path.glob(".site.*"))  # no staging folder left behind
+
+
+def test_invalid_and_future_files_are_named_and_the_rest_builds(results, tmp_path):
+    good = json.loads(next(results.glob("*.json")).read_text())
+    _write(tmp_path / "bad" / "future.json", {**good, "schema_version": 99})
+    broken = {**good, "metrics": [{**good["metrics"][0], "direction": "sideways"}]}
+    _write(tmp_path / "bad" / "invalid.json", broken)
+    _write(tmp_path / "bad" / "truncated.json", '{"run_id": ')
+    _write(tmp_path / "bad" / "codebook.json", {"schema_version": 1, "kind": "rvq"})  # not a result: ignored
+    report = build_site([results, tmp_path / "bad"], tmp_path / "site")
+    assert report.n_runs == 16
+    by_file = {Path(p.path).name: p for p in report.problems}
+    assert set(by_file) == {"future.json", "invalid.json", "truncated.json"}
+    assert by_file["future.json"].kind == "future-version" and by_file["future.json"].field == "schema_version"
+    assert "upgrade emobench" in by_file["future.json"].message
+    assert by_file["invalid.json"].field == "metrics/0/direction"
+    assert by_file["truncated.json"].field == "(file)"
+    assert [Path(p).name for p in report.ignored] == ["codebook.json"]
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "future.json" in html and "metrics/0/direction" in html
+
+
+def test_copies_merge_newest_wins_and_conflicts_are_reported(tmp_path):
+    doc = make_result(0)
+    _write(tmp_path / "m1" / "a.json", doc)
+    _write(tmp_path / "m2" / "a.json", doc)  # the same run from another machine: merged silently
+    col = collect([tmp_path / "m1", tmp_path / "m2"])
+    assert len(col.runs) == 1 and col.duplicates == 1 and not col.problems
+
+    newer = json.loads(json.dumps(doc))
+    newer["created_at"] = "2027-01-01T00:00:00+00:00"
+    newer["metrics"][0]["value"] += 0.1
+    _write(tmp_path / "m3" / "a.json", newer)
+    col = collect([tmp_path / "m1", tmp_path / "m3"])
+    [run] = col.runs
+    assert run.doc["created_at"].startswith("2027")
+    [conflict] = col.problems
+    assert conflict.kind == "conflict" and conflict.field == "config_hash"
+    assert "m1" in conflict.path and "m3" in conflict.message
+
+    other = make_result(1)
+    other["run_id"] = doc["run_id"]  # a different config claiming the same run id
+    _write(tmp_path / "m4" / "b.json", other)
+    col = collect([tmp_path / "m1", tmp_path / "m4"])
+    assert len(col.runs) == 1 and [p.field for p in col.problems] == ["run_id"]
+
+
+def test_a_result_missing_a_metric_a_view_needs_still_builds(tmp_path):
+    doc = make_result(0)  # rq1
+    doc["metrics"] = [metric("cosine_frame", 0.9, depth=1)]
+    _write(tmp_path / "r" / "thin.json", doc)
+    rq4 = make_result(3)
+    rq4["metrics"] = []
+    _write(tmp_path / "r" / "empty.json", rq4)
+    report = build_site([tmp_path / "r"], tmp_path / "site")
+    assert report.ok and report.n_runs == 2
+    page = (tmp_path / "site" / "task-rq1.html").read_text()
+    assert "No run reports the numbers for this view" in page
+    assert "Table 1" in (tmp_path / "site" / "task-rq4.html").read_text()
+
+
+def test_names_with_html_are_escaped_everywhere(tmp_path):
+    doc = make_result(0)
+    doc["run_id"] = XSS
+    doc["upstream"]["name"] = XSS
+    doc["quantizer"]["layout"] = XSS
+    doc["config"]["note"] = XSS
+    doc["notes"] = [XSS]
+    doc["metrics"][0]["breakdown"]["emotion"] = XSS
+    _write(tmp_path / "r" / "x.json", doc)
+    report = build_site([tmp_path / "r"], tmp_path / "site")
+    assert report.ok
+    for page in report.pages:
+        html = (tmp_path / "site" / page).read_text()
+        assert "<script>alert" not in html and "<img src=x" not in html, page
+    assert "&lt;script&gt;" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(results, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    build_site([results], site)
+    before = (site / "index.html").read_text()
+    import emobench.leaderboard.build as B
+
+    monkeypatch.setattr(B, "overview_rows", lambda runs: 1 / 0)
+    with pytest.raises(EmobenchError, match="previous site there is unchanged"):
+        build_site([results], site)
+    assert (site / "index.html").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "site"]
+
+
+def test_a_run_whose_page_fails_is_reported_and_left_out(results, tmp_path, monkeypatch):
+    import emobench.leaderboard.build as B
+
+    victim_run = collect([sorted(results.glob("*.json"))[0]]).runs[0]
+    victim = victim_run.run_id
+    real = B.S.seen_corpora
+
+    def flaky(doc):
+        if doc["run_id"] == victim:
+            raise ValueError("boom")
+        return real(doc)
+
+    monkeypatch.setattr(B.S, "seen_corpora", flaky)
+    report = build_site([results], tmp_path / "site")
+    assert report.n_runs == 15
+    assert [p.kind for p in report.problems] == ["render"]
+    assert run_page(victim_run) not in (tmp_path / "site" / "index.html").read_text()
+    assert not (tmp_path / "site" / run_page(victim_run)).exists()
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_site(results, tmp_path):
+    other = tmp_path / "precious"
+    _write(other / "thesis.tex", "x")
+    with pytest.raises(EmobenchError, match="not an emobench site"):
+        build_site([results], other)
+    assert (other / "thesis.tex").read_text() == "x"
+
+
+def test_rebuild_replaces_the_site(results, tmp_path):
+    build_site([results], tmp_path / "site")
+    stale = tmp_path / "site" / "runs" / "stale.html"
+    stale.write_text("old")
+    build_site([results], tmp_path / "site")
+    assert not stale.exists() and (tmp_path / "site" / "index.html").is_file()
+
+
+def test_cli_validate_build_and_errors(results, tmp_path):
+    runner = CliRunner()
+    good = sorted(results.glob("*.json"))[0]
+    res = runner.invoke(app, ["validate", str(good)])
+    assert res.exit_code == 0 and "ok" in res.output
+    bad = _write(tmp_path / "bad.json", {**json.loads(good.read_text()), "schema_version": 7})
+    res = runner.invoke(app, ["validate", str(good), str(bad)])
+    assert res.exit_code == 1 and "bad.json" in res.output and "schema_version" in res.output
+    res = runner.invoke(app, ["build", "--results", str(results), "--results", str(bad), "--out",
+                              str(tmp_path / "site")])
+    assert res.exit_code == 0, res.output
+    assert "bad.json" in res.output and (tmp_path / "site" / "index.html").is_file()
+    res = runner.invoke(app, ["build", "--results", str(results), "--results", str(bad), "--out",
+                              str(tmp_path / "site"), "--strict"])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["build", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "s2")])
+    assert res.exit_code == 1 and "nope" in res.output
+    res = runner.invoke(app, ["serve", str(tmp_path / "nothing-here")])
+    assert res.exit_code == 1 and "build it first" in res.output
+
+
+def test_leaderboard_imports_no_torch():
+    code = ("import sys, emobench.cli.leaderboard, emobench.leaderboard.build, emobench.leaderboard.serve, "
+            "emobench.leaderboard.synthetic; assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_page_links_to_its_json(results, tmp_path):
+    report = build_site([results], tmp_path / "site")
+    col = collect([results])
+    page = run_page(col.runs[0])
+    html = (tmp_path / "site" / page).read_text()
+    assert f'href="{Path(page).stem}.json"' in html
+    assert report.ok
+
+
+def test_a_site_built_inside_the_results_folder_is_not_read_back(results):
+    first = build_site([results], results / "site")
+    again = build_site([results], results / "site")
+    assert again.n_runs == first.n_runs == 16
+    assert again.duplicates == 0 and again.ok and not again.ignored
