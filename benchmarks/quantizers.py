@@ -252,6 +252,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes that run in a few minutes on 2 CPU cores")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch and faiss (default: all)")
     p.add_argument("--dim", type=int, default=1024)
     p.add_argument("--stages", type=int, default=None)
     p.add_argument("--codebook-size", type=int, default=1024)
@@ -268,6 +269,11 @@ def main() -> None:
     p.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--_paths", nargs="*", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # faiss and OpenBLAS in the worker subprocesses
 
     if args._worker == "faiss":
         print(json.dumps(faiss_worker(args._paths[0], args._paths[1], args.stages, args.codebook_size, args.n_iter)))

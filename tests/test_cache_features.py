@@ -91,3 +91,47 @@ def test_corrupt_shard_is_recomputed_with_warning(tmp_path, utts):
         again = cache.features(up, utts, layers=[0])
     for i in range(len(utts)):
         np.testing.assert_allclose(again.frames(0, i), ref[i], atol=1e-3)
+
+
+def test_rich_progress_and_duration_batches(tmp_path, utts):
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from emobench.cache.compute import _batches
+
+    with Progress(console=Console(file=io.StringIO())) as progress:
+        fs = FeatureCache(tmp_path / "cache").features(ToyUpstream(), utts, layers=[0], progress=progress)
+        task = progress.tasks[0]
+        assert task.completed == pytest.approx(task.total) and len(fs) == len(utts)
+    durations = {"a": 4.0, "b": 3.0, "c": 1.0, "d": 1.0, "e": 0.5}
+    assert list(_batches(list(durations), durations, batch_seconds=6.0, max_padding=1.0)) == [
+        ["a"], ["b", "c"], ["d", "e"]]  # padded duration (count x longest) <= 6 s
+    assert list(_batches(list(durations), durations, batch_seconds=6.0)) == [
+        ["a"], ["b"], ["c", "d"], ["e"]]  # and at most 10% padding
+
+
+def test_full_disk_is_a_clear_error_and_keeps_finished_shards(tmp_path, utts, monkeypatch):
+    import errno
+
+    import emobench.cache.store as store
+    from emobench.errors import CacheError
+
+    cache = FeatureCache(tmp_path / "cache", shard_mb=0.001)
+    up = ToyUpstream()
+    cache.features(up, utts[:2], layers=[0])
+    shards_before = sorted((cache.entry_dir(up) / "shards").glob("*.json"))
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.np, "save", full)
+    with pytest.raises(CacheError, match="disk is full"):
+        cache.features(up, utts, layers=[0])
+    monkeypatch.undo()
+    assert sorted((cache.entry_dir(up) / "shards").glob("*.json")) == shards_before
+    assert not [p for p in (cache.entry_dir(up) / "shards").iterdir() if p.name.endswith(".tmp")]
+    calls = up.calls
+    cache.features(up, utts, layers=[0])
+    assert up.calls == calls + len(utts) - 2  # the two finished utterances were kept

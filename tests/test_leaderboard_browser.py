@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from emobench.leaderboard import build_site, collect
-from emobench.leaderboard.rows import operating_points, run_page
+from emobench.leaderboard.points import operating_points
+from emobench.leaderboard.rows import run_page, task_page
 from emobench.leaderboard.serve import start_background
 from emobench.leaderboard.synthetic import make_result, write_results
 from emobench.leaderboard.views import task_views
@@ -145,7 +146,7 @@ def test_plots_render_the_expected_number_of_points(site, browser):
     runs = [r for r in site["runs"]]
     expected = {"index.html": {"pareto": len(operating_points(runs))}}
     for view in task_views(runs):
-        expected[f"task-{view.task}.html"] = {f.fig_id: f.n_points for p in view.panels for f in p.figures}
+        expected[task_page(view.task)] = {f.fig_id: f.n_points for p in view.panels for f in p.figures}
     assert expected["index.html"]["pareto"] > 20
     for name, figs in expected.items():
         page, problems = _open(browser, site["url"] + name)
@@ -207,3 +208,32 @@ def test_names_holding_html_render_as_plain_text(site, browser):
     # the future-version file is named on the index, not rendered
     page, _ = _open(browser, site["url"] + "index.html")
     assert "future.json" in page.locator(".problems").inner_text()
+
+
+def test_site_from_an_embedded_run(browser, tmp_path, artifacts):
+    """Set EMOBENCH_EMBEDDED_RESULTS to the --out folder of `emobench run` to check its site too."""
+    folder = os.environ.get("EMOBENCH_EMBEDDED_RESULTS")
+    if not folder:
+        pytest.skip("EMOBENCH_EMBEDDED_RESULTS is not set (point it at the --out folder of `emobench run`)")
+    report = build_site([folder], tmp_path / "site")
+    assert report.ok and report.n_runs >= 1, report.problems
+    runs = collect([folder]).runs
+    expected = {"index.html": {"pareto": len(operating_points(runs))}}
+    for view in task_views(runs):
+        expected[task_page(view.task)] = {f.fig_id: f.n_points for p in view.panels for f in p.figures}
+    server, url = start_background(tmp_path / "site")
+    try:
+        for name in report.pages:
+            page, problems = _open(browser, url + name)
+            for fig_id, n in expected.get(name, {}).items():
+                assert page.locator(f'[id="{fig_id}"] circle.pt').count() == n > 0, (name, fig_id)
+            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                with urllib.request.urlopen(href.split("#")[0]) as resp:
+                    assert resp.status == 200, href
+            page.screenshot(path=str(artifacts / f"embedded-{name.replace('/', '_').removesuffix('.html')}.png"),
+                            full_page=True)
+            page.close()
+            assert not problems, (name, problems)
+    finally:
+        server.shutdown()
+        server.server_close()

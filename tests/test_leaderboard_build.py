@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from emobench.cli.leaderboard import app
-from emobench.errors import EmobenchError
+from emobench.errors import EmobenchError, SchemaError
 from emobench.leaderboard import build_site, collect
 from emobench.leaderboard.rows import run_page
 from emobench.leaderboard.synthetic import make_result, write_results
@@ -114,6 +114,7 @@ def test_a_result_missing_a_metric_a_view_needs_still_builds(tmp_path):
 def test_names_with_html_are_escaped_everywhere(tmp_path):
     doc = make_result(0)
     doc["run_id"] = XSS
+    doc["task"] = "../../" + XSS  # a task name becomes a file name: it must stay inside the site
     doc["upstream"]["name"] = XSS
     doc["quantizer"]["layout"] = XSS
     doc["config"]["note"] = XSS
@@ -126,6 +127,10 @@ def test_names_with_html_are_escaped_everywhere(tmp_path):
         html = (tmp_path / "site" / page).read_text()
         assert "<script>alert" not in html and "<img src=x" not in html, page
     assert "&lt;script&gt;" in (tmp_path / "site" / "index.html").read_text()
+    site = (tmp_path / "site").resolve()
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "r" not in p.relative_to(tmp_path).parts[:1]]
+    assert all(site in p.resolve().parents for p in written)
+    assert len([p for p in report.pages if p.startswith("task-")]) == 1
 
 
 def test_a_failed_build_leaves_the_previous_site_untouched(results, tmp_path, monkeypatch):
@@ -218,3 +223,54 @@ def test_a_site_built_inside_the_results_folder_is_not_read_back(results):
     again = build_site([results], results / "site")
     assert again.n_runs == first.n_runs == 16
     assert again.duplicates == 0 and again.ok and not again.ignored
+
+
+def _verdict(fn, doc):
+    try:
+        fn(doc)
+    except SchemaError as exc:
+        return str(exc)
+    return None
+
+
+def test_fast_validation_gives_the_same_verdicts_and_messages():
+    import copy
+    import random
+
+    from emobench.leaderboard.fastcheck import validate_fast
+    from emobench.results import validate_result
+
+    rng = random.Random(0)
+    base = make_result(0)
+    mutations = [
+        lambda m: m.update(direction="sideways"), lambda m: m.update(value="1"), lambda m: m.update(value=True),
+        lambda m: m.update(name=""), lambda m: m.pop("unit"), lambda m: m.update(extra=1),
+        lambda m: m.update(n=1.5), lambda m: m.update(n=True), lambda m: m["breakdown"].update(bad=[1]),
+        lambda m: m["breakdown"].update(ok=None), lambda m: m.update(ci_low=None, std=0.1),
+        lambda m: m.update(breakdown=[]), lambda m: m.update(value=None), lambda m: m.update(value=3),
+    ]
+    for i in range(80):
+        doc = copy.deepcopy(base)
+        for _ in range(rng.randint(0, 2)):
+            rng.choice(mutations)(rng.choice(doc["metrics"]))
+        if i % 7 == 0:
+            doc["metrics"].append("not an object")
+        if i % 11 == 0:
+            doc["upstream"]["dim"] = 0  # an error outside the metrics
+        assert _verdict(validate_fast, doc) == _verdict(validate_result, doc)
+
+
+def test_serve_binds_localhost_and_serves_the_site(results, tmp_path):
+    import urllib.request
+
+    from emobench.leaderboard.serve import start_background
+
+    build_site([results], tmp_path / "site")
+    server, url = start_background(tmp_path / "site")
+    try:
+        assert server.server_address[0] == "127.0.0.1" and url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "index.html") as resp:
+            assert resp.status == 200 and b"Leaderboard" in resp.read()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emobench.leaderboard import paper, plot, rows, select, views
+from emobench.leaderboard import paper, plot, points, rows, select, views
 from emobench.leaderboard.collect import Run
 from emobench.leaderboard.synthetic import make_result, make_results
 from emobench.results import validate_result
@@ -100,9 +100,9 @@ def _brute_front(points):
 @pytest.mark.parametrize("seed", range(5))
 def test_pareto_front_matches_brute_force(seed):
     rng = random.Random(seed)
-    pts = [rows.Point(f"s{i}", "u", None, rng.choice([100, 200, 400, 800, 1600]), round(rng.random(), 1))
+    pts = [points.Point(f"s{i}", "u", None, rng.choice([100, 200, 400, 800, 1600]), round(rng.random(), 1))
            for i in range(40)]
-    marked = rows.pareto(pts)
+    marked = points.pareto(pts)
     front = {i for i, p in enumerate(marked) if p.front}
     brute = _brute_front(pts)
     # exact duplicates of a front point are dominated by neither; only the first copy is marked
@@ -144,12 +144,12 @@ def test_overview_values_and_delta_in_points():
 def test_operating_points_one_per_depth_with_its_bitrate():
     doc = _doc(metrics=[metric("uar", 0.1 * d, depth=d, condition="quantized", corpus="x") for d in (1, 2, 3)]
                + [metric("recall", 0.9, depth=1, emotion="sad")])
-    pts = rows.operating_points(_runs([doc]))
+    pts = points.operating_points(_runs([doc]))
     assert [(p.depth, p.bitrate) for p in pts] == [(d, d * 4 * 50.0) for d in (1, 2, 3)]
     assert all(p.front for p in pts)
     # no per-depth numbers: one headline point at the run's bitrate
     doc2 = _doc(metrics=[metric("uar", 0.5)])
-    [p] = rows.operating_points(_runs([doc2]))
+    [p] = points.operating_points(_runs([doc2]))
     assert p.depth is None and p.bitrate == pytest.approx(800.0)
 
 

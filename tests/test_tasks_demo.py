@@ -68,3 +68,12 @@ def test_reproduce_command_rejects_bad_input_before_work(tmp_path):
     result = CliRunner().invoke(app, ["reproduce", "-u", "no-such-upstream", "-o", str(tmp_path)])
     assert result.exit_code == 1 and "unknown upstream" in result.output
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_plan_picks_quantizers_per_upstream_and_expands_seeds():
+    planned = rep.plan(["fbank", "wavlm"], ["rq1", "rq4"], RunConfig(), {"rq1": "rvq-8x32"}, seeds=[0, 1])
+    got = [(p.config.upstream, p.config.task, p.config.quantizer, p.config.seed) for p in planned]
+    assert got == [("fbank", "rq1", "rvq-8x32", 0), ("fbank", "rq1", "rvq-8x32", 1), ("fbank", "rq4", "emoq-demo", 0),
+                   ("fbank", "rq4", "emoq-demo", 1), ("wavlm", "rq1", "rvq-8x32", 0), ("wavlm", "rq1", "rvq-8x32", 1),
+                   ("wavlm", "rq4", "emoq", 0), ("wavlm", "rq4", "emoq", 1)]
+    assert len({p.config.hash for p in planned}) == len(planned)

@@ -114,7 +114,7 @@ def make_context(tmp_path: Path, corpora: dict[str, tuple[Corpus, dict]], *, qua
         frames.update(feats)
     dim = next(iter(frames.values())).shape[1]
     config = RunConfig(upstream="fbank", quantizer=quantizer, task=task, corpora={c: None for c in corpora},
-                       probe=probe, probe_params=probe_params or {"epochs": 30, "lr": 0.05, "batch_size": 0, "min_steps": 0}, limit=limit, seed=seed)
+                       probe=probe, probe_params={"epochs": 30, "lr": 0.05, "batch_size": 0, "min_steps": 0} if probe_params is None else probe_params, limit=limit, seed=seed)
     return TaskContext(
         config=config, corpora={c: corpus for c, (corpus, _) in corpora.items()}, upstream=FakeUpstream(dim),
         layer=0, device=torch.device("cpu"), cache=FakeCache(frames), codebook_dir=tmp_path / "codebooks",

@@ -81,3 +81,34 @@ def test_depth_helpers():
     grid = candidate_depths(128)
     assert grid[0] == 1 and grid[-1] == 128 and len(grid) <= 32
     assert select_depth({1: 0.5, 2: 0.7, 3: 0.7}) == 2
+
+
+def test_routed_predictions_equal_emoq_route():
+    import numpy as np
+
+    from emobench.quantizers.emoq import EmoQ
+    from emobench.tasks.ood import routed_predictions
+
+    rng = np.random.default_rng(0)
+    emotions = ["angry", "happy", "neutral", "sad"]
+    q = EmoQ(n_stages=4, codebook_size=4, n_iter=5).fit(
+        {e: (rng.normal(size=(200, 8)) + i).astype(np.float32) for i, e in enumerate(emotions)})
+    X = (rng.normal(size=(40, 8)) + rng.integers(0, 4, 40)[:, None]).astype(np.float32)
+    labels = ["sad", "angry", "happy", "neutral"]  # another order than the router's
+    mine = routed_predictions(q, X, [1, 2, 4], labels)
+    for d in (1, 2, 4):
+        np.testing.assert_array_equal(mine[d], [labels.index(e) for e in q.predict(X, depth=d)])
+
+
+def test_ood_ser_with_emotion2vec_head_from_the_upstream(tmp_path, presets):
+    import numpy as np
+
+    from emobench.probes.e2v_head import E2V_LABELS
+
+    ctx = make_context(tmp_path, corpora(), quantizer="test-rvq-3x4", task="ood-ser", probe="e2v-head", probe_params={})
+    weight = np.zeros((9, 16))
+    for i, lab in enumerate(("angry", "happy", "neutral", "sad")):
+        weight[E2V_LABELS.index(lab), i] = 5.0  # the synthetic emotion centres lie on the first axes
+    ctx.upstream.emotion_head = lambda: (weight, np.zeros(9))
+    out = OODSER(ood=["ood1"], n_boot=10).run(ctx)
+    assert value(out.metrics, "macro_f1", corpus="ood1", condition="continuous") > 0.9

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from emobench.upstreams.base import Upstream
 
 Batch = tuple[list[str], list[np.ndarray]]  # cache keys, features [layers, frames, dim] per utterance
-PRECOMPUTED_BATCH = 64  # utterances per read when the upstream reads files instead of audio
+PRECOMPUTED_BATCH = 64
+MAX_PADDING = 0.1  # at most 10% of a padded batch may be padding (sorted corpora rarely hit this)  # utterances per read when the upstream reads files instead of audio
 
 
 def computed_batches(
@@ -78,16 +79,20 @@ def _precomputed(upstream, todo, layers, progress, on_bad) -> Iterator[Batch]:
             progress.advance(task, min(PRECOMPUTED_BATCH, len(items) - start))
 
 
-def _batches(order: list[str], durations: dict[str, float], batch_seconds: float) -> Iterator[list[str]]:
-    """Consecutive groups whose padded duration (count x longest) stays within ``batch_seconds``."""
+def _batches(
+    order: list[str], durations: dict[str, float], batch_seconds: float, max_padding: float = MAX_PADDING
+) -> Iterator[list[str]]:
+    """Consecutive groups (of a longest-first order) whose padded duration (count x longest) stays within
+    ``batch_seconds`` and wastes at most ``max_padding`` of it on padding: padded frames cost compute."""
     batch: list[str] = []
-    longest = 0.0
+    longest = real = 0.0
     for key in order:
-        longest_if = max(longest, durations[key])
-        if batch and longest_if * (len(batch) + 1) > batch_seconds:
+        d = durations[key]
+        padded = max(longest, d) * (len(batch) + 1)
+        if batch and (padded > batch_seconds or padded > (real + d) * (1 + max_padding)):
             yield batch
-            batch, longest_if = [], durations[key]
+            batch, longest, real = [], 0.0, 0.0
         batch.append(key)
-        longest = longest_if
+        longest, real = max(longest, d), real + d
     if batch:
         yield batch

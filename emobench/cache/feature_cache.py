@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 _VERIFIED: set[tuple[str, str]] = set()  # (manifest path, shard id) checked in this process
 
 
+def cache_identity(upstream: Upstream) -> dict[str, Any]:
+    """The upstream's identity, plus its compute dtype when that is not fp32 (fp16 features differ)."""
+    identity = dict(upstream.identity())
+    dtype = str(getattr(upstream, "dtype", "torch.float32"))
+    if dtype != "torch.float32":
+        identity["compute_dtype"] = dtype
+    return identity
+
+
 class FeatureCache:
     """``FeatureCache(root=None).features(upstream, utterances, layers=[...]) -> FeatureSet``.
 
@@ -56,7 +65,7 @@ class FeatureCache:
 
     def entry_dir(self, upstream: Upstream) -> Path:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", upstream.name) or "upstream"
-        return self.features_dir / safe / entry_key(upstream.identity(), upstream.sample_rate)
+        return self.features_dir / safe / entry_key(cache_identity(upstream), upstream.sample_rate)
 
     def features(
         self,
@@ -113,7 +122,7 @@ class FeatureCache:
         path = entry / "entry.json"
         meta = {
             "schema_version": SCHEMA_VERSION, "format_version": FEATURE_FORMAT_VERSION, "upstream": upstream.name,
-            "identity": upstream.identity(), "sample_rate": upstream.sample_rate, "dim": upstream.dim,
+            "identity": cache_identity(upstream), "sample_rate": upstream.sample_rate, "dim": upstream.dim,
             "n_layers": upstream.n_layers, "frame_rate_hz": upstream.frame_rate_hz,
         }
         if path.is_file():

@@ -47,28 +47,21 @@ app = typer.Typer(
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for errors.")] = False,
 ) -> None:
-    if debug:
-        os.environ["EMOBENCH_DEBUG"] = "1"
+    """--debug is read by FriendlyGroup from the parsed parameters (no global state)."""
 
 
 def _mount(module: str, name: str, help_text: str) -> None:
-    """Mount a sub-app if its module is present (each command group is a module of its own)."""
-    try:
-        sub = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return
-    app.add_typer(sub.app, name=name, help=help_text)
+    """Mount a command group; each lives in a module of its own."""
+    app.add_typer(importlib.import_module(module).app, name=name, help=help_text)
 
 
-from emobench.cli import list_cmd, run_cmd  # noqa: E402  (registers commands on `app`)
+from emobench.cli import list_cmd, reproduce, run_cmd  # noqa: E402  (register commands on `app`)
 
 _mount("emobench.cli.corpus", "corpus", "Inspect corpora: counts, hours, label-map drops, soft-label coverage.")
 _mount("emobench.cli.cache", "cache", "Show, verify or clear the feature and codebook cache.")
 _mount("emobench.cli.leaderboard", "leaderboard", "Build, preview and validate the static leaderboard site.")
 
-__all__ = ["app", "list_cmd", "run_cmd"]
+__all__ = ["app", "list_cmd", "reproduce", "run_cmd"]
 
 
 def main() -> None:  # console script

@@ -21,12 +21,14 @@ from emobench.errors import EmobenchError
 from emobench.leaderboard import paper, plot
 from emobench.leaderboard import select as S
 from emobench.leaderboard.collect import SITE_MARKER, Problem, Run, collect
+from emobench.leaderboard.points import operating_points
 from emobench.leaderboard.rows import (
     COLUMNS,
-    operating_points,
+    metric_table,
     overview_rows,
     run_json,
     run_page,
+    task_page,
     task_sort_key,
 )
 from emobench.leaderboard.views import TASK_TITLES, task_views
@@ -63,7 +65,7 @@ def template_env():
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(fmt=plot.fmt, bitrate=plot.fmt_bitrate, pretty=lambda x: json.dumps(x, indent=2))
-    env.globals.update(plot_layout=plot.layout, columns=COLUMNS, paper=paper)
+    env.globals.update(plot_layout=plot.layout, columns=COLUMNS, paper=paper, task_page=task_page)
     return env
 
 
@@ -84,6 +86,17 @@ def _pareto_figure(runs: list[Run]) -> plot.Figure:
                        "primary-emotion recall (fraction) ↑", series, x_log=True, x_fmt="bitrate",
                        note="One point per system and RVQ depth; ringed points are on the Pareto front "
                             "(no other point has a lower-or-equal bitrate and a higher-or-equal recall).")
+
+
+def _shown(path: str, roots: list[Path]) -> str:
+    """A problem's file as the site shows it: relative to the results folder, never the builder's full path."""
+    p = Path(path).resolve()
+    for root in roots:
+        root = root.resolve()
+        base = root if root.is_dir() else root.parent
+        if p == root or base in p.parents:
+            return str(Path(base.name) / p.relative_to(base))
+    return Path(path).name
 
 
 def _write(path: Path, text: str) -> None:
@@ -122,7 +135,7 @@ def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: d
         try:
             pages[i] = tpl.render(root="../", doc=run.doc, json_href=Path(run_json(run)).name, tasks=nav,
                                   evaluated=S.evaluated_corpora(run.doc), seen=S.seen_corpora(run.doc),
-                                  bitrate=S.bitrate(run.doc), **base)
+                                  bitrate=S.bitrate(run.doc), metric_rows=metric_table(run.doc), **base)
         except Exception as exc:  # one odd file must not take the whole site down
             report.problems.append(Problem(str(run.path), "(render)", f"{type(exc).__name__}: {exc}", "render"))
         if progress:
@@ -148,7 +161,8 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
     out_dir = Path(out_dir).resolve()
     _check_out(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    col = collect(result_dirs)
+    roots = [Path(d) for d in result_dirs]
+    col = collect(roots)
     report = BuildReport(out_dir, problems=list(col.problems), duplicates=col.duplicates, ignored=col.ignored)
     env = template_env()
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
@@ -160,12 +174,13 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
         ctx: dict[str, Any] = dict(base, tasks=_nav(runs), n_runs=len(runs),
                                    synthetic=any(r.doc.get("synthetic") for r in runs))
         for v in views:
-            _write(staging / f"task-{v.task}.html",
+            _write(staging / task_page(v.task),
                    env.get_template("task.html.j2").render(root="", view=v, **ctx))
-            report.pages.append(f"task-{v.task}.html")
+            report.pages.append(task_page(v.task))
         rows = overview_rows(runs)
         _write(staging / "index.html", env.get_template("index.html.j2").render(
-            root="", rows=rows, pareto=_pareto_figure(runs), problems=report.problems, ignored=col.ignored,
+            root="", rows=rows, pareto=_pareto_figure(runs), ignored=col.ignored,
+            problems=[(_shown(p.path, roots), p) for p in report.problems],
             duplicates=col.duplicates, **ctx))
         report.pages.insert(0, "index.html")
         shutil.copytree(section_dir("leaderboard") / "static", staging / "static")

@@ -63,6 +63,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60] or "run"
 
 
+def task_page(task: str) -> str:
+    """Site-relative path of a task's page; the name comes from result files, so it is made safe."""
+    safe = slug(task)
+    if safe != task:
+        import hashlib
+
+        safe = f"{safe}-{hashlib.sha1(task.encode()).hexdigest()[:8]}"
+    return f"task-{safe}.html"
+
+
 def run_page(run: Run) -> str:
     """Site-relative path of a run's detail page (safe file name whatever the run_id holds)."""
     return f"runs/{slug(run.run_id)}-{run.config_hash[:8]}.html"
@@ -88,7 +98,7 @@ def group_systems(runs: Sequence[Run]) -> dict[str, list[Run]]:
     return out
 
 
-def _mean(values: list[float | None]) -> float | None:
+def mean(values: list[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
 
@@ -159,7 +169,7 @@ def mean_ranks(systems: dict[str, list[Run]]) -> dict[str, tuple[float, int]]:
             continue
         scores = {}
         for key, rs in systems.items():
-            v = _mean([S.headline(r.doc, names) for r in rs if r.doc["task"] == task])
+            v = mean([S.headline(r.doc, names) for r in rs if r.doc["task"] == task])
             if v is not None:
                 scores[key] = v
         for key, rank in ranks(scores, direction).items():
@@ -174,7 +184,7 @@ def overview_rows(runs: Sequence[Run]) -> list[SystemRow]:
     rows = []
     for key, rs in systems.items():
         doc0 = rs[0].doc
-        bps = _mean([S.bitrate(r.doc) for r in rs])
+        bps = mean([S.bitrate(r.doc) for r in rs])
         row = SystemRow(
             key=key, upstream=doc0["upstream"]["name"], quantizer=doc0["quantizer"]["name"],
             layout=str(doc0["quantizer"].get("layout", "")), bitrate=bps, band=S.band(bps),
@@ -189,7 +199,7 @@ def overview_rows(runs: Sequence[Run]) -> list[SystemRow]:
             row.values[col.key] = None
             by_task = sorted(_by_task(rs), key=lambda kv: col.prefer.index(kv[0]) if kv[0] in col.prefer else 99)
             for task, task_runs in by_task:
-                v = _mean([column_value(col, r.doc) for r in task_runs])
+                v = mean([column_value(col, r.doc) for r in task_runs])
                 if v is not None:
                     row.values[col.key] = v
                     row.sources[col.key] = f"from {task}, mean of {len(task_runs)} run(s)"
@@ -200,57 +210,17 @@ def overview_rows(runs: Sequence[Run]) -> list[SystemRow]:
     return rows
 
 
-@dataclass(frozen=True)
-class Point:
-    """One operating point on the preservation-versus-bitrate plot."""
+def metric_table(doc: dict[str, Any]) -> list[tuple[str, Any, str, str, str, str, str]]:
+    """A run page's metrics table: (name, value, shown value, unit, better, breakdown, CI / n) per record."""
+    from emobench.leaderboard.plot import fmt
 
-    system: str
-    upstream: str
-    depth: int | None
-    bitrate: float
-    value: float
-    front: bool = False
-
-
-def _overall_recall_by_depth(doc: dict[str, Any]) -> dict[int, float]:
-    out = {}
-    for rec in S.records(doc, S.RECALL):
-        b = S.effective(rec)
-        if set(b) - {"corpus"} == {"depth"} and isinstance(b["depth"], int):
-            out.setdefault(b["depth"], []).append(float(rec["value"]))
-    return {d: sum(v) / len(v) for d, v in out.items()}
-
-
-def operating_points(runs: Sequence[Run]) -> list[Point]:
-    """Recall at every RVQ depth a run reports (with the bitrate of that depth), else the run's headline."""
-    points = []
-    for key, rs in group_systems(runs).items():
-        per_depth: dict[int, list[tuple[float, float]]] = {}
-        for r in rs:
-            for d, v in _overall_recall_by_depth(r.doc).items():
-                bps = S.bitrate_at_depth(r.doc, d)
-                if bps is not None:
-                    per_depth.setdefault(d, []).append((bps, v))
-        upstream = rs[0].doc["upstream"]["name"]
-        if per_depth:
-            for d, pairs in sorted(per_depth.items()):
-                bps = _mean([p[0] for p in pairs])
-                if bps and bps > 0:
-                    points.append(Point(key, upstream, d, bps, _mean([p[1] for p in pairs])))
-            continue
-        bps = _mean([S.bitrate(r.doc) for r in rs])
-        value = _mean([S.headline(r.doc, S.RECALL) for r in rs])
-        if bps is not None and value is not None and bps > 0:
-            points.append(Point(key, upstream, None, bps, value))
-    return pareto(points)
-
-
-def pareto(points: Sequence[Point]) -> list[Point]:
-    """Mark the points no other point beats (lower-or-equal bitrate and higher-or-equal preservation)."""
-    order = sorted(range(len(points)), key=lambda i: (points[i].bitrate, -points[i].value))
-    front, best = set(), float("-inf")
-    for i in order:
-        if points[i].value > best:
-            front.add(i)
-            best = points[i].value
-    return [Point(**{**p.__dict__, "front": i in front}) for i, p in enumerate(points)]
+    better = {"higher": "↑ higher", "lower": "↓ lower"}
+    out = []
+    for m in doc["metrics"]:
+        ci = f"[{fmt(m['ci_low'])}, {fmt(m.get('ci_high'))}]" if m.get("ci_low") is not None else ""
+        n = f" n={m['n']}" if m.get("n") is not None else ""
+        breakdown = "  ".join(f"{k}={v}" for k, v in sorted(m.get("breakdown", {}).items()))
+        value = m.get("value")
+        out.append((m["name"], "" if value is None else value, fmt(value, 4), m.get("unit", ""),
+                    better.get(m.get("direction"), ""), breakdown, (ci + n).strip()))
+    return out

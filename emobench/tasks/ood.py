@@ -86,11 +86,24 @@ def label_indices(utts, labels) -> np.ndarray:
     return np.array([labels.index(u.label) for u in utts], dtype=np.int64)
 
 
-def routed_predictions(q, X: np.ndarray, depth: int, labels) -> np.ndarray:
-    """Emo-Q's routed label indices (in ``labels`` order) for pooled features ``X [N, D]``."""
-    idx, _ = q.route(X, depth=depth)
-    names = [q.emotions[i] for i in idx]
-    return np.array([labels.index(n) for n in names], dtype=np.int64)
+def routed_predictions(q, X: np.ndarray, depths, labels) -> dict[int, np.ndarray]:
+    """Emo-Q's routed label indices (in ``labels`` order) for pooled features ``X [N, D]`` at each depth.
+
+    Same rule as ``EmoQ.route`` at utterance level (argmax_i cos(z, e_i)), but each emotion's codebook
+    encodes X once at full depth and every depth is a prefix decode, instead of one full encode per
+    depth."""
+    from emobench.metrics import cosine_similarity
+
+    order = np.array([labels.index(e) for e in q.emotions], dtype=np.int64)  # router column -> label index
+    books = getattr(q, "books", None)
+    if not books:  # another routing quantizer: its own route, one depth at a time
+        return {d: order[q.route(X, depth=d)[0]] for d in depths}
+    codes = {e: b.encode(X) for e, b in books.items()}
+    out = {}
+    for d in depths:
+        cos = np.stack([cosine_similarity(X, np.asarray(b.decode(codes[e], d))) for e, b in books.items()], 1)
+        out[d] = order[cos.argmax(1)]  # ties go to the first emotion in the router's order
+    return out
 
 
 def delta_record(y, pred, cont_pred, n_labels: int, *, n_boot: int, seed: int, **bd) -> dict:
@@ -148,7 +161,8 @@ class OODSER(Task):
         methods = ["probe"] + (["routed"] if hasattr(q, "route") else [])
         if "routed" in methods:
             X_sel, _ = ctx.pooled(fs, select)
-            r_curve = {d: M.macro_f1(y_sel, routed_predictions(q, X_sel, d, labels), lab) for d in depths}
+            r_sel = routed_predictions(q, X_sel, depths, labels)
+            r_curve = {d: M.macro_f1(y_sel, r_sel[d], lab) for d in depths}
             metrics += [metric("macro_f1", v, n=len(y_sel), depth=d, condition="selection", method="routed")
                         for d, v in r_curve.items()]
         chosen = {"probe": best, **({"routed": select_depth(r_curve)} if "routed" in methods else {})}
@@ -162,10 +176,10 @@ class OODSER(Task):
             metrics.append(metric("macro_f1", M.macro_f1(y, cont, lab), n=len(y), corpus=name, condition="continuous",
                                   ci=M.bootstrap_metric(lambda t, p: M.macro_f1(t, p, lab), y, cont,
                                                         n_boot=self.n_boot, seed=ctx.seed)))
-            X_ood, _ = ctx.pooled(fs, test)
+            routed = routed_predictions(q, ctx.pooled(fs, test)[0], depths, labels) if "routed" in methods else {}
             for method in methods:
                 for d in depths:
-                    pred = sw.probs[d].argmax(1) if method == "probe" else routed_predictions(q, X_ood, d, labels)
+                    pred = sw.probs[d].argmax(1) if method == "probe" else routed[d]
                     bd = {"corpus": name, "depth": d, "method": method, "condition": "quantized"}
                     if d == chosen[method]:
                         bd["selected"] = "cv"

@@ -26,12 +26,16 @@ from emobench.tasks.common import DepthSweep, corpus_splits, quantizer_info, swe
 
 
 def train_probe_on(ctx: TaskContext, fs, splits, labels):
-    """The in-domain probe: trained on continuous pooled features of ``splits.train``, selected on val."""
+    """The in-domain probe: trained on continuous pooled features of ``splits.train``, selected on val
+    (``e2v-head`` instead takes emotion2vec's head from the upstream)."""
     X_tr, train = ctx.pooled(fs, ctx.limit(splits.train))
     X_va, val = ctx.pooled(fs, ctx.limit(splits.val))
     y_tr = np.array([labels.index(u.label) for u in train])
     y_va = np.array([labels.index(u.label) for u in val])
-    return ctx.train_probe(X_tr, y_tr, X_va, y_va)
+    probe = ctx.train_probe(X_tr, y_tr, X_va, y_va)
+    if hasattr(probe, "attach"):  # emotion2vec's own head comes from the upstream (no training)
+        probe.attach(ctx.upstream)
+    return probe
 
 
 def plan_codebooks(ctx: TaskContext, splits, labels, *, schemes: dict[str, float], n_train: int | None,
@@ -61,6 +65,17 @@ def plan_codebooks(ctx: TaskContext, splits, labels, *, schemes: dict[str, float
     return plan, n
 
 
+def composition_notes(schemes: dict[str, float], n: int) -> list[str]:
+    """Say when a biased scheme degenerates: A+(100-A) of n utterances keeps round(A% n) of the target,
+    so 99+1 equals 100+0 below 50 utterances per codebook."""
+    def first_difference(share: float) -> int:
+        return next(m for m in range(1, 100_000) if round(share * m) < m)
+
+    return [f"{name}: with {n} utterances per codebook, round({share:g} x {n}) = {n} are of the target emotion, "
+            f"so it equals 100+0 here (it differs from {first_difference(share)} utterances up)"
+            for name, share in schemes.items() if 0 < share < 1 and round(share * n) == n]
+
+
 def balanced_quantizer(ctx: TaskContext, **overrides):
     """A single-codebook quantizer like the configured one. When the configured quantizer is
     per-emotion (Emo-Q presets), the balanced one is ``rvq`` with the same layout."""
@@ -78,8 +93,8 @@ def fit_emotion_codebooks(ctx: TaskContext, fs, per_emotion: dict[str, list], *,
 
     A per-emotion configured quantizer (Emo-Q) is fitted once on the mapping and its books returned;
     any other quantizer is fitted once per emotion. Returns emotion -> quantizer (encode/decode)."""
-    probe_q = ctx.new_quantizer(**overrides)
-    if getattr(probe_q, "per_emotion", False):
+    template = ctx.new_quantizer(**overrides)
+    if getattr(template, "per_emotion", False):
         kind = "specific" if share >= 1.0 else "biased"
         q = ctx.new_quantizer(**{**overrides, "composition": kind, "target_share": float(share)})
         q = ctx.fit_quantizer(q, fs, per_emotion, tag=tag)

@@ -21,7 +21,13 @@ from emobench.errors import EmobenchError
 from emobench.results.records import metric
 from emobench.tasks.base import Task, TaskContext, TaskOutput
 from emobench.tasks.common import quantizer_info, sweep_depths
-from emobench.tasks.rq2 import balanced_quantizer, fit_emotion_codebooks, plan_codebooks, train_probe_on
+from emobench.tasks.rq2 import (
+    balanced_quantizer,
+    composition_notes,
+    fit_emotion_codebooks,
+    plan_codebooks,
+    train_probe_on,
+)
 
 DEFAULT_SCHEMES = {"balanced": 0.0, "100+0": 1.0, "95+5": 0.95, "99+1": 0.99}
 
@@ -135,7 +141,8 @@ class RQ3(Task):
         counts = {s: int((strata == s).sum()) for s in ("low", "high")}
         notes += [f"{held}: {len(test)} soft-labelled test utterances ({counts['low']} low-, {counts['high']} "
                   f"high-ambiguity); every codebook trained on {n} utterances",
-                  f"emotion-specific codebooks chosen by {self.routing} routing; JS divergence in bits (log base 2)"]
+                  f"emotion-specific codebooks chosen by {self.routing} routing; JS divergence in bits (log base 2)",
+                  *composition_notes(self.schemes, n)]
         return TaskOutput(
             metrics=metrics,
             protocol={"name": "rq3", "held_out": held, "routing": self.routing, "schemes": self.schemes,

@@ -26,7 +26,7 @@ from emobench.tasks.ood import (
     routed_predictions,
     select_depth,
 )
-from emobench.tasks.rq2 import plan_codebooks, train_probe_on
+from emobench.tasks.rq2 import composition_notes, plan_codebooks, train_probe_on
 
 LAYOUTS = ("8x32", "8x64", "8x128", "32x2", "32x4", "64x2", "128x2")
 METHODS = {"Bal": 0.0, "Emo-Q(100)": 1.0, "Emo-Q(99)": 0.99}
@@ -137,6 +137,7 @@ class RQ4(Task):
                 cells[method][layout] = (mean_delta, best, bps)
         notes = proto.notes + [
             f"every codebook trained on {n} utterances; depth chosen on the training corpora's test splits",
+            *composition_notes(self.methods, n),
             "Table 1 (macro-F1 change over continuous, F1 x 100, averaged over OOD sets):",
             *table_lines(cells, self.layouts),
         ]
@@ -166,7 +167,7 @@ class RQ4(Task):
     def _predict(ctx, fs, q, probe, sets, pooled, depths, labels, *, routed: bool) -> dict:
         """set name -> depth -> predicted label indices."""
         if routed:
-            return {k: {d: routed_predictions(q, pooled[k], d, labels) for d in depths} for k in sets}
+            return {k: routed_predictions(q, pooled[k], depths, labels) for k in sets}
         out = {}
         for k, utts in sets.items():
             sw = sweep_depths(ctx, fs, utts, q, probe, depths=depths)

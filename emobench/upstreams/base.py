@@ -52,7 +52,9 @@ class Upstream:
         from emobench.device import resolve_device, resolve_dtype
 
         self.device = resolve_device(device if device is not None else self.device)
-        self.dtype = resolve_dtype(dtype if dtype is not None else self.dtype, self.device)
+        if dtype is None:  # keep half precision only while on a GPU
+            dtype = self.dtype if self.device.type != "cpu" else "fp32"
+        self.dtype = resolve_dtype(dtype, self.device)
         self._move()
         return self
 

@@ -45,6 +45,8 @@ def load_hf_model(model: str, *, revision: str | None, local_files_only: bool = 
         kwargs = {"revision": rev, "local_files_only": local_files_only}
         identity = {"model": str(model), "revision": rev}
         pre = None
+    verbosity = transformers.utils.logging.get_verbosity()
+    transformers.utils.logging.set_verbosity_error()  # unexpected keys of pre-training heads are normal
     try:
         net, info = transformers.AutoModel.from_pretrained(
             str(path) if "weights_sha256" in identity else str(model), output_loading_info=True, **kwargs
@@ -58,6 +60,8 @@ def load_hf_model(model: str, *, revision: str | None, local_files_only: bool = 
         ) from exc
     except RuntimeError as exc:  # size mismatches between config and weights
         raise EmobenchError(f"{source}: weights do not match its config.json ({str(exc).splitlines()[0]})") from exc
+    finally:
+        transformers.utils.logging.set_verbosity(verbosity)
     if "weights_sha256" not in identity:
         commit = getattr(net.config, "_commit_hash", None)
         if commit:

@@ -15,6 +15,7 @@ many lengths, so padded batches would differ from one-by-one extraction.
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,9 @@ class S3PRLHubUpstream(Upstream):
         if not ckpt.is_file():
             raise EmobenchError(f"s3prl checkpoint {ckpt} is not a file; pass the .pt file the {entry} entry loads")
         try:
-            self.expert = fn(ckpt=str(ckpt)).eval()  # s3prl's torch.load: weights_only by default on torch >= 2.6
+            with warnings.catch_warnings():  # s3prl's weight_norm FutureWarning
+                warnings.simplefilter("ignore", FutureWarning)
+                self.expert = fn(ckpt=str(ckpt)).eval()  # its torch.load is weights_only on torch >= 2.6
         except Exception as exc:
             raise EmobenchError(
                 f"s3prl entry {entry} cannot load {ckpt} ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
