@@ -42,7 +42,9 @@ def mixture(n: int, dim: int, *, n_clusters: int = 256, seed: int = 0, dtype=np.
     out = np.empty((n, dim), dtype=dtype)
     for s in range(0, n, 65536):
         m = min(65536, n - s)
-        block = centers[rng.integers(0, n_clusters, m)] + 0.7 * rng.standard_normal((m, dim), dtype=np.float32)
+        block = centers[rng.integers(0, n_clusters, m)] + 0.7 * rng.standard_normal(
+            (m, dim), dtype=np.float32
+        )
         out[s : s + m] = block
     return out
 
@@ -51,9 +53,14 @@ def machine(device: str) -> dict:
     import torch
 
     info = {
-        "python": platform.python_version(), "platform": platform.platform(), "processor": _cpu_name(),
-        "cpu_count": os.cpu_count(), "torch": torch.__version__, "numpy": np.__version__,
-        "torch_threads": torch.get_num_threads(), "device": device,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
         "load_average_at_start": os.getloadavg(),
     }
     try:
@@ -127,8 +134,14 @@ def bench_rvq(train: np.ndarray, test: np.ndarray, args, device: str) -> dict:
 
     from emobench.quantizers.rvq import ResidualVQ
 
-    q = ResidualVQ(n_stages=args.stages, codebook_size=args.codebook_size, n_iter=args.n_iter,
-                   max_points_per_centroid=len(train) // args.codebook_size, min_train_frames=0, tol=0.0)
+    q = ResidualVQ(
+        n_stages=args.stages,
+        codebook_size=args.codebook_size,
+        n_iter=args.n_iter,
+        max_points_per_centroid=len(train) // args.codebook_size,
+        min_train_frames=0,
+        tol=0.0,
+    )
     _sync(device)
     t, c = time.perf_counter(), time.process_time()
     q.fit(train, device=device, seed=0)
@@ -143,10 +156,16 @@ def bench_rvq(train: np.ndarray, test: np.ndarray, args, device: str) -> dict:
     _sync(device)
     enc_s = time.perf_counter() - t
     rec = q.decode(codes).cpu().numpy()
-    return {"train_s": train_s, "train_cpu_s": train_cpu_s, "gflop": flops / 1e9,
-            "effective_gflops": flops / train_s / 1e9, "effective_gflop_per_cpu_s": flops / train_cpu_s / 1e9,
-            "cosine_test": cosine(test, rec), "encode_frames_per_s": len(test) / enc_s,
-            "n_iter_per_stage": [s["n_iter"] for s in q.fit_info["stages"]]}
+    return {
+        "train_s": train_s,
+        "train_cpu_s": train_cpu_s,
+        "gflop": flops / 1e9,
+        "effective_gflops": flops / train_s / 1e9,
+        "effective_gflop_per_cpu_s": flops / train_cpu_s / 1e9,
+        "cosine_test": cosine(test, rec),
+        "encode_frames_per_s": len(test) / enc_s,
+        "n_iter_per_stage": [s["n_iter"] for s in q.fit_info["stages"]],
+    }
 
 
 def faiss_worker(train_path: str, test_path: str, stages: int, k: int, n_iter: int) -> dict:
@@ -167,9 +186,14 @@ def faiss_worker(train_path: str, test_path: str, stages: int, k: int, n_iter: i
     codes = rq.compute_codes(test)
     enc_s = time.perf_counter() - t
     rec = rq.decode(codes)
-    return {"train_s": train_s, "train_cpu_s": train_cpu_s, "cosine_test": cosine(test, rec),
-            "encode_frames_per_s": len(test) / enc_s, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
-            "openblas_config": _openblas_config(faiss)}
+    return {
+        "train_s": train_s,
+        "train_cpu_s": train_cpu_s,
+        "cosine_test": cosine(test, rec),
+        "encode_frames_per_s": len(test) / enc_s,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+        "openblas_config": _openblas_config(faiss),
+    }
 
 
 def _openblas_config(faiss) -> str | None:
@@ -212,16 +236,26 @@ def memory_worker(path: str, stages: int, k: int, n_iter: int, device: str) -> d
     # random row sampling: stop the kernel's readahead from paging in the whole file
     frames._mmap.madvise(mmap.MADV_RANDOM)
     t = time.perf_counter()
-    q = ResidualVQ(n_stages=stages, codebook_size=k, n_iter=n_iter, tol=0.0).fit(ArrayFrameSource(frames),
-                                                                                   device=device, seed=0)
+    q = ResidualVQ(n_stages=stages, codebook_size=k, n_iter=n_iter, tol=0.0).fit(
+        ArrayFrameSource(frames), device=device, seed=0
+    )
     train_s = time.perf_counter() - t
     stop.set()
     thread.join()
-    out = {"frames": int(frames.shape[0]), "dim": int(frames.shape[1]), "dtype": str(frames.dtype),
-           "file_gib": Path(path).stat().st_size / 2**30, "stages": stages, "codebook_size": k, "n_iter": n_iter,
-           "n_train": q.fit_info["stages"][0]["n_train"], "train_s": train_s,
-           "peak_anon_rss_gib": peak["anon_kib"] / 2**20, "peak_rss_gib": peak["rss_kib"] / 2**20,
-           "peak_file_backed_rss_gib": peak["file_kib"] / 2**20}
+    out = {
+        "frames": int(frames.shape[0]),
+        "dim": int(frames.shape[1]),
+        "dtype": str(frames.dtype),
+        "file_gib": Path(path).stat().st_size / 2**30,
+        "stages": stages,
+        "codebook_size": k,
+        "n_iter": n_iter,
+        "n_train": q.fit_info["stages"][0]["n_train"],
+        "train_s": train_s,
+        "peak_anon_rss_gib": peak["anon_kib"] / 2**20,
+        "peak_rss_gib": peak["rss_kib"] / 2**20,
+        "peak_file_backed_rss_gib": peak["file_kib"] / 2**20,
+    }
     if device.startswith("cuda"):
         import torch
 
@@ -230,10 +264,13 @@ def memory_worker(path: str, stages: int, k: int, n_iter: int, device: str) -> d
 
 
 def _subprocess(args: list[str], env: dict | None = None, timeout: int = 3600) -> dict:
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
     if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}"}
+        return {
+            "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}"
+        }
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -250,7 +287,9 @@ def make_memmap(path: Path, n: int, dim: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small sizes that run in a few minutes on 2 CPU cores")
+    p.add_argument(
+        "--quick", action="store_true", help="small sizes that run in a few minutes on 2 CPU cores"
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch and faiss (default: all)")
     p.add_argument("--dim", type=int, default=1024)
@@ -259,8 +298,11 @@ def main() -> None:
     p.add_argument("--train-frames", type=int, default=None)
     p.add_argument("--test-frames", type=int, default=None)
     p.add_argument("--n-iter", type=int, default=None)
-    p.add_argument("--coretypes", default="Haswell", help="comma-separated OPENBLAS_CORETYPE values to also try")
+    p.add_argument(
+        "--coretypes", default="Haswell", help="comma-separated OPENBLAS_CORETYPE values to also try"
+    )
     p.add_argument("--skip-faiss", action="store_true")
+    p.add_argument("--memory-only", action="store_true", help="only the peak-memory measurement")
     p.add_argument("--memory-frames", type=int, default=None, help="frames in the fp16 memmap (0: skip)")
     p.add_argument("--memory-stages", type=int, default=None)
     p.add_argument("--memory-iter", type=int, default=None)
@@ -276,10 +318,18 @@ def main() -> None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)  # faiss and OpenBLAS in the worker subprocesses
 
     if args._worker == "faiss":
-        print(json.dumps(faiss_worker(args._paths[0], args._paths[1], args.stages, args.codebook_size, args.n_iter)))
+        print(
+            json.dumps(
+                faiss_worker(args._paths[0], args._paths[1], args.stages, args.codebook_size, args.n_iter)
+            )
+        )
         return
     if args._worker == "memory":
-        print(json.dumps(memory_worker(args._paths[0], args.stages, args.codebook_size, args.n_iter, args.device)))
+        print(
+            json.dumps(
+                memory_worker(args._paths[0], args.stages, args.codebook_size, args.n_iter, args.device)
+            )
+        )
         return
 
     q = args.quick
@@ -291,42 +341,65 @@ def main() -> None:
     memory_stages = args.memory_stages or (2 if q else 24)
     memory_iter = args.memory_iter or (1 if q else 20)
 
-    report = {"benchmark": "emobench quantizers", "schema_version": 1, "machine": machine(args.device),
-              "config": {k: v for k, v in vars(args).items() if not k.startswith("_")}}
-    print(f"machine: {report['machine']['processor']}, {report['machine']['torch_threads']} torch threads", flush=True)
-    data = mixture(args.train_frames + args.test_frames, args.dim)
-    train, test = data[: args.train_frames], data[args.train_frames :]
+    report = {
+        "benchmark": "emobench quantizers",
+        "schema_version": 1,
+        "machine": machine(args.device),
+        "config": {k: v for k, v in vars(args).items() if not k.startswith("_")},
+    }
+    print(
+        f"machine: {report['machine']['processor']}, {report['machine']['torch_threads']} torch threads",
+        flush=True,
+    )
+    if not args.memory_only:
+        data = mixture(args.train_frames + args.test_frames, args.dim)
+        train, test = data[: args.train_frames], data[args.train_frames :]
 
-    before = matmul_gflops(args.dim, args.codebook_size, args.device)
-    print(f"matmul: {before['gflops']:.1f} GFLOP/s", flush=True)
-    rvq = bench_rvq(train, test, args, args.device)
-    after = matmul_gflops(args.dim, args.codebook_size, args.device)
-    peak = max(before["gflops"], after["gflops"])
-    report["matmul"] = {"before": before, "after": after}
-    report["matmul_gflops"] = peak
-    rvq["fraction_of_matmul"] = rvq["effective_gflops"] / peak
-    rvq["fraction_of_matmul_per_cpu_s"] = rvq["effective_gflop_per_cpu_s"] / max(
-        before["gflop_per_cpu_s"], after["gflop_per_cpu_s"])
-    report["rvq"] = rvq
-    print(f"emobench RVQ {args.stages}x{args.codebook_size} on {len(train)}x{args.dim}: {rvq['train_s']:.1f} s, "
-          f"{rvq['effective_gflops']:.1f} GFLOP/s ({100 * rvq['fraction_of_matmul']:.0f}% of matmul by wall "
-          f"clock, {100 * rvq['fraction_of_matmul_per_cpu_s']:.0f}% per CPU-second), cosine "
-          f"{rvq['cosine_test']:.4f}, encode {rvq['encode_frames_per_s']:.0f} frames/s", flush=True)
+        before = matmul_gflops(args.dim, args.codebook_size, args.device)
+        print(f"matmul: {before['gflops']:.1f} GFLOP/s", flush=True)
+        rvq = bench_rvq(train, test, args, args.device)
+        after = matmul_gflops(args.dim, args.codebook_size, args.device)
+        peak = max(before["gflops"], after["gflops"])
+        report["matmul"] = {"before": before, "after": after}
+        report["matmul_gflops"] = peak
+        rvq["fraction_of_matmul"] = rvq["effective_gflops"] / peak
+        rvq["fraction_of_matmul_per_cpu_s"] = rvq["effective_gflop_per_cpu_s"] / max(
+            before["gflop_per_cpu_s"], after["gflop_per_cpu_s"]
+        )
+        report["rvq"] = rvq
+        print(
+            f"emobench RVQ {args.stages}x{args.codebook_size} on {len(train)}x{args.dim}: {rvq['train_s']:.1f} s, "
+            f"{rvq['effective_gflops']:.1f} GFLOP/s ({100 * rvq['fraction_of_matmul']:.0f}% of matmul by wall "
+            f"clock, {100 * rvq['fraction_of_matmul_per_cpu_s']:.0f}% per CPU-second), cosine "
+            f"{rvq['cosine_test']:.4f}, encode {rvq['encode_frames_per_s']:.0f} frames/s",
+            flush=True,
+        )
 
-    if not args.skip_faiss:
-        with tempfile.TemporaryDirectory() as tmp:
-            np.save(f"{tmp}/train.npy", train)
-            np.save(f"{tmp}/test.npy", test)
-            common = ["--_worker", "faiss", "--stages", str(args.stages), "--codebook-size", str(args.codebook_size),
-                      "--n-iter", str(args.n_iter), "--_paths", f"{tmp}/train.npy", f"{tmp}/test.npy"]
-            report["faiss"] = []
-            for core in [None, *[c for c in args.coretypes.split(",") if c]]:
-                env = dict(os.environ)
-                if core:
-                    env["OPENBLAS_CORETYPE"] = core
-                res = _subprocess(common, env=env)
-                report["faiss"].append(res)
-                print(f"faiss RQ (OPENBLAS_CORETYPE={core or 'auto'}): {res}", flush=True)
+        if not args.skip_faiss:
+            with tempfile.TemporaryDirectory() as tmp:
+                np.save(f"{tmp}/train.npy", train)
+                np.save(f"{tmp}/test.npy", test)
+                common = [
+                    "--_worker",
+                    "faiss",
+                    "--stages",
+                    str(args.stages),
+                    "--codebook-size",
+                    str(args.codebook_size),
+                    "--n-iter",
+                    str(args.n_iter),
+                    "--_paths",
+                    f"{tmp}/train.npy",
+                    f"{tmp}/test.npy",
+                ]
+                report["faiss"] = []
+                for core in [None, *[c for c in args.coretypes.split(",") if c]]:
+                    env = dict(os.environ)
+                    if core:
+                        env["OPENBLAS_CORETYPE"] = core
+                    res = _subprocess(common, env=env)
+                    report["faiss"].append(res)
+                    print(f"faiss RQ (OPENBLAS_CORETYPE={core or 'auto'}): {res}", flush=True)
 
     if memory_frames:
         workdir = Path(args.workdir or tempfile.mkdtemp(prefix="emobench-bench-"))
@@ -334,13 +407,27 @@ def main() -> None:
         t = time.perf_counter()
         make_memmap(path, memory_frames, args.dim)
         print(f"memmap {path} ready in {time.perf_counter() - t:.0f} s", flush=True)
-        res = _subprocess(["--_worker", "memory", "--stages", str(memory_stages), "--codebook-size",
-                           str(args.codebook_size), "--n-iter", str(memory_iter), "--device", args.device,
-                           "--_paths", str(path)])
+        res = _subprocess(
+            [
+                "--_worker",
+                "memory",
+                "--stages",
+                str(memory_stages),
+                "--codebook-size",
+                str(args.codebook_size),
+                "--n-iter",
+                str(memory_iter),
+                "--device",
+                args.device,
+                "--_paths",
+                str(path),
+            ]
+        )
         report["memory"] = res
         print(f"memory: {res}", flush=True)
         if not args.workdir:
             path.unlink(missing_ok=True)
+            workdir.rmdir()
 
     text = json.dumps(report, indent=2)
     if args.out:

@@ -26,22 +26,44 @@ def plugin_env(tmp_path_factory):
     shutil.copytree(PLUGIN_SRC, src)  # setuptools writes build/ and egg-info beside the sources
     target = tmp / "site"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
-         "--disable-pip-version-check", "-q", "--target", str(target), str(src)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-build-isolation",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "-q",
+            "--target",
+            str(target),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if proc.returncode != 0:
         pytest.skip(f"could not build the example plugin here: {proc.stderr[-500:]}")
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(target), str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(target), str(REPO), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env["EMOBENCH_CACHE"] = str(tmp / "cache")
     env["COLUMNS"] = "200"
     return env, tmp
 
 
 def run_py(env, code: str, *args: str, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 CLI = "import sys; from emobench.cli.main import app; sys.argv[0] = 'emobench'; app()"
@@ -59,8 +81,8 @@ x = np.random.default_rng(0).normal(size=(500, 12)).astype("float32")
 q.fit(x)
 codes = q.encode(x)
 errs = [float(((x - q.decode(codes, d)) ** 2).mean()) for d in range(1, 5)]
-q.save({str(tmp / 'cb')!r})
-back = load_quantizer({str(tmp / 'cb')!r})
+q.save({str(tmp / "cb")!r})
+back = load_quantizer({str(tmp / "cb")!r})
 print(json.dumps({{"source": entry.source, "shape": list(codes.shape), "errs": errs,
                   "same": bool((back.encode(x) == codes).all()), "cls": type(back).__module__}}))
 """
@@ -86,8 +108,20 @@ def test_plugin_runs_through_emobench_run(plugin_env):
     if help_proc.returncode != 0 or "--quantizer" not in help_proc.stdout:
         pytest.skip("`emobench run` is not available yet")
     out = tmp / "results"
-    proc = run_py(env, CLI, "run", "--quantizer", "example-rpsq", "--limit", "24", "--out", str(out),
-                  "--device", "cpu", timeout=900)
+    proc = run_py(
+        env,
+        CLI,
+        "run",
+        "--quantizer",
+        "example-rpsq",
+        "--limit",
+        "24",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     results = [p for p in out.glob("*.json")]
     assert results, proc.stdout

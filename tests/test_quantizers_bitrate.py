@@ -48,7 +48,10 @@ def test_report_for_fitted_quantizers():
     assert len(rep.dead_codewords) == 2 and rep.to_dict()["depth"] == 2
 
     g = GroupedResidualVQ(n_groups=4, n_stages=2, codebook_size=4, n_iter=3).fit(x)
-    assert g.bits_per_frame(1) == 8 and len(br.bitrate_report(g, g.encode(x), frame_rate_hz=50).dead_codewords) == 8
+    assert (
+        g.bits_per_frame(1) == 8
+        and len(br.bitrate_report(g, g.encode(x), frame_rate_hz=50).dead_codewords) == 8
+    )
 
     e = EmoQ(n_stages=2, codebook_size=4, n_iter=3).fit({k: x[i::2] for i, k in enumerate("ab")})
     rep = br.bitrate_report(e, e.encode(x), frame_rate_hz=100, depth=1)

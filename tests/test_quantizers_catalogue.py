@@ -21,14 +21,36 @@ def small(entry) -> dict:
 
 
 def test_catalogue_has_the_paper_layouts():
-    for name in ["rvq", "rvq-e2v", "rvq-8x32", "rvq-8x64", "rvq-8x128", "rvq-32x2", "rvq-32x4", "rvq-64x2",
-                 "rvq-128x2", "emo-specific", "emo-biased-95", "emo-biased-99", "emoq", "emoq-99", "faiss-rq",
-                 "kmeans", "grouped-rvq", "rvq-demo", "emoq-demo"]:
+    for name in [
+        "rvq",
+        "rvq-e2v",
+        "rvq-8x32",
+        "rvq-8x64",
+        "rvq-8x128",
+        "rvq-32x2",
+        "rvq-32x4",
+        "rvq-64x2",
+        "rvq-128x2",
+        "emo-specific",
+        "emo-biased-95",
+        "emo-biased-99",
+        "emoq",
+        "emoq-99",
+        "faiss-rq",
+        "kmeans",
+        "grouped-rvq",
+        "rvq-demo",
+        "emoq-demo",
+    ]:
         assert name in CATALOGUE
     for lk in ["8x32", "8x64", "8x128", "32x2", "32x4", "64x2", "128x2"]:
         L, K = map(int, lk.split("x"))
-        assert quantizers.get(f"rvq-{lk}").params == {"n_stages": L, "codebook_size": K,
-                                                      "max_points_per_centroid": 256, "n_iter": 20}
+        assert quantizers.get(f"rvq-{lk}").params == {
+            "n_stages": L,
+            "codebook_size": K,
+            "max_points_per_centroid": 256,
+            "n_iter": 20,
+        }
     assert quantizers.get("emoq-99").params["target_share"] == 0.99
     assert quantizers.get("emo-biased-95").params["composition"] == "biased"
 

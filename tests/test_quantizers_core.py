@@ -28,7 +28,9 @@ def test_kmeans_matches_sklearn_inertia():
 
     x = mixture()
     sk = KMeans(12, n_init=3, random_state=0).fit(x)
-    ours = min(inertia(x, kmeans(x, 12, n_iter=50, max_points_per_centroid=None, seed=s).centroids) for s in range(3))
+    ours = min(
+        inertia(x, kmeans(x, 12, n_iter=50, max_points_per_centroid=None, seed=s).centroids) for s in range(3)
+    )
     assert ours <= sk.inertia_ / len(x) * 1.03
 
 
@@ -85,7 +87,9 @@ def test_rvq_error_decreases_with_depth_and_prefix_decoding():
 
 def test_rvq_streaming_training_is_exact_residual_kmeans():
     x = mixture(n=3000, d=8)
-    q = ResidualVQ(n_stages=2, codebook_size=8, max_points_per_centroid=None, n_iter=10).fit(ArrayFrameSource(x))
+    q = ResidualVQ(n_stages=2, codebook_size=8, max_points_per_centroid=None, n_iter=10).fit(
+        ArrayFrameSource(x)
+    )
     assert [s["n_train"] for s in q.fit_info["stages"]] == [3000, 3000]
     err = ((x - q.reconstruct(x)) ** 2).sum(1).mean()
     assert err < ((x - q.reconstruct(x, depth=1)) ** 2).sum(1).mean()

@@ -29,8 +29,10 @@ def test_compositions_counts_and_equal_totals():
     odd = compose(LABELS, scheme="biased", target="happy", target_share=0.95, n_total=40)
     assert counts(odd)["happy"] == 38 and sum(counts(odd).values()) == 40
     # default n_total: the smallest class, so every scheme and target is feasible and totals match
-    assert {len(compose(LABELS, scheme=s, target="angry", target_share=0.9)) for s in ("balanced", "specific",
-                                                                                      "biased")} == {40}
+    assert {
+        len(compose(LABELS, scheme=s, target="angry", target_share=0.9))
+        for s in ("balanced", "specific", "biased")
+    } == {40}
     assert len(set(bal.tolist())) == len(bal) and np.all(np.diff(bal) > 0)
 
 

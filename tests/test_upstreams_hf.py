@@ -36,6 +36,9 @@ def test_w2v_family_batched_equals_single(tmp_path, family, norm):
     assert (up.n_layers, up.dim, up.frame_rate_hz, up.min_samples) == (3, 32, 50.0, 400)
     feats = _check_batched_equals_single(up, [400, 4000, 16000, 16000, 7001])
     assert [f.shape[1] for f in feats] == [1, 12, 49, 49, 21]
+    if norm == "layer":  # the padded + masked path that GPUs take, checked here on CPU
+        padded = up._forward_w2v(_waves([400, 4000, 16000, 16000, 7001]), [0, 1, 2], masked=True)
+        assert max(np.abs(a - b).max() for a, b in zip(padded, feats, strict=True)) < 1e-4
     assert up.identity()["family"] == family and len(up.identity()["weights_sha256"]) == 64
 
 

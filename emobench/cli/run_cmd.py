@@ -56,6 +56,7 @@ def run(
     on_bad_audio: Annotated[BadAudio, typer.Option(help="skip (listed in <run>.skipped.csv) or fail on unusable audio.")] = BadAudio.skip,
     site: Annotated[bool, typer.Option(help="Build a leaderboard page from --out after the run.")] = True,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache root (default: EMOBENCH_CACHE or the user cache dir).")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice). 1 is often fastest for the small matmuls of demo-sized runs on a busy machine.")] = None,
 ) -> None:
     """Run one benchmark: extract features (cached), fit codebooks (cached), evaluate, write results.
 
@@ -72,6 +73,10 @@ def run(
     """
     from emobench import runner
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     config = RunConfig(
         upstream=upstream, quantizer=quantizer, task=task, corpora=parse_corpora(corpus), probe=probe,
         layer=layer, seed=seed, limit=limit,
@@ -122,7 +127,8 @@ def summary_table(doc: dict, max_rows: int = 60) -> Table:
         keys += [k for k, _ in row_key if k not in keys]
     constant = {k: v for k in keys if len(v := {dict(r).get(k) for r in rows}) == 1}
     keys = [k for k in keys if k not in constant or k == "depth"]
-    bitrate = doc["quantizer"].get("bitrate", {}).get("bps_per_depth", {})
+    # The quantizer block's bitrate describes one layout; a run over several layouts reports its own.
+    bitrate = {} if "layout" in keys else doc["quantizer"].get("bitrate", {}).get("bps_per_depth", {})
     title = f"{doc['task']}: {doc['upstream']['name']} x {doc['quantizer']['name']}"
     title += "".join(f", {k} {next(iter(v))}" for k, v in constant.items() if k != "depth")
     table = Table(title=title + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")

@@ -127,8 +127,15 @@ class Quantizer:
     def is_fitted(self) -> bool:
         return self.dim is not None
 
-    def fit(self, frames: Any, labels: Any = None, *, device: str = "cpu", seed: int = 0,
-            progress: Progress | None = None) -> Quantizer:
+    def fit(
+        self,
+        frames: Any,
+        labels: Any = None,
+        *,
+        device: str = "cpu",
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Quantizer:
         """Learn codebooks from ``frames`` ([N, D] array/tensor or a FrameSource; a mapping
         ``{emotion: frames}`` for per-emotion quantizers). ``labels`` is for label-aware quantizers."""
         dev = torch.device(device)
@@ -141,7 +148,9 @@ class Quantizer:
             dim = dims.pop()
         else:
             if isinstance(frames, Mapping):
-                raise QuantizerError(f"{self.name} is not per-emotion: pass one array or FrameSource, not a mapping")
+                raise QuantizerError(
+                    f"{self.name} is not per-emotion: pass one array or FrameSource, not a mapping"
+                )
             source = as_frame_source(frames)
             dim = source.dim
         self.device = dev
@@ -164,7 +173,9 @@ class Quantizer:
             raise QuantizerError(f"{self.name}.{where}: the quantizer is not fitted; call fit() or load()")
         t = to_tensor(x, self.device)
         if t.ndim != 2:
-            raise QuantizerError(f"{self.name}.{where}: expected frames [n_frames, dim], got shape {tuple(t.shape)}")
+            raise QuantizerError(
+                f"{self.name}.{where}: expected frames [n_frames, dim], got shape {tuple(t.shape)}"
+            )
         if t.shape[1] != self.dim:
             origin = f" (fitted on {self.fitted_on})" if self.fitted_on else ""
             raise QuantizerError(
@@ -191,10 +202,20 @@ class Quantizer:
         if not self.is_fitted:
             raise QuantizerError(f"{self.name}.decode: the quantizer is not fitted; call fit() or load()")
         depth = self.check_depth(depth)
-        c = codes.to(self.device) if isinstance(codes, torch.Tensor) else torch.as_tensor(np.asarray(codes), device=self.device)
+        c = (
+            codes.to(self.device)
+            if isinstance(codes, torch.Tensor)
+            else torch.as_tensor(np.asarray(codes), device=self.device)
+        )
         if c.ndim != 2:
-            raise QuantizerError(f"{self.name}.decode: codes must be [n_frames, n_codes], got {tuple(c.shape)}")
-        out = [self._decode(part.long(), depth) for part in c.split(self.encode_chunk)] if len(c) else [self._decode(c.long(), depth)]
+            raise QuantizerError(
+                f"{self.name}.decode: codes must be [n_frames, n_codes], got {tuple(c.shape)}"
+            )
+        out = (
+            [self._decode(part.long(), depth) for part in c.split(self.encode_chunk)]
+            if len(c)
+            else [self._decode(c.long(), depth)]
+        )
         return like_input(torch.cat(out), codes)
 
     def reconstruct(self, x: Any, depth: int | None = None) -> Any:
@@ -211,9 +232,14 @@ class Quantizer:
 
     def config(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION, "class": self.class_path(), "params": self.params,
-            "dim": self.dim, "n_stages": self.n_stages, "codebook_size": self.codebook_size,
-            "fitted_on": self.fitted_on, "fit_info": self.fit_info,
+            "schema_version": SCHEMA_VERSION,
+            "class": self.class_path(),
+            "params": self.params,
+            "dim": self.dim,
+            "n_stages": self.n_stages,
+            "codebook_size": self.codebook_size,
+            "fitted_on": self.fitted_on,
+            "fit_info": self.fit_info,
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -231,8 +257,9 @@ class Quantizer:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, expect: Mapping[str, Any] | None = None,
-             device: str = "cpu") -> Quantizer:
+    def load(
+        cls, directory: str | Path, *, expect: Mapping[str, Any] | None = None, device: str = "cpu"
+    ) -> Quantizer:
         """Rebuild a saved quantizer. ``expect`` (e.g. ``{"upstream": "wavlm"}``) must match the saved
         ``fitted_on`` provenance, so codebooks from another upstream are refused."""
         from safetensors.torch import load_file
@@ -240,7 +267,9 @@ class Quantizer:
         directory = Path(directory)
         config = read_config(directory)
         if config["class"] != cls.class_path() and cls is not Quantizer:
-            raise QuantizerError(f"{directory}: holds a {config['class']}, not a {cls.class_path()}; use load_quantizer()")
+            raise QuantizerError(
+                f"{directory}: holds a {config['class']}, not a {cls.class_path()}; use load_quantizer()"
+            )
         check_provenance(config, expect, directory)
         q = cls(**config["params"])
         q.dim, q.fitted_on = int(config["dim"]), dict(config.get("fitted_on") or {})
@@ -249,7 +278,9 @@ class Quantizer:
         try:
             tensors = load_file(str(directory / CODEBOOKS_FILE), device=str(q.device))
         except Exception as exc:
-            raise CacheError(f"{directory / CODEBOOKS_FILE}: unreadable ({exc}); delete the folder and refit") from exc
+            raise CacheError(
+                f"{directory / CODEBOOKS_FILE}: unreadable ({exc}); delete the folder and refit"
+            ) from exc
         q._load_state(tensors)
         return q
 
@@ -257,13 +288,17 @@ class Quantizer:
 def read_config(directory: Path) -> dict[str, Any]:
     path = directory / CONFIG_FILE
     if not path.is_file() or not (directory / CODEBOOKS_FILE).is_file():
-        raise CacheError(f"{directory}: no saved quantizer ({CONFIG_FILE} + {CODEBOOKS_FILE}); fit and save one first")
+        raise CacheError(
+            f"{directory}: no saved quantizer ({CONFIG_FILE} + {CODEBOOKS_FILE}); fit and save one first"
+        )
     try:
         config = json.loads(path.read_text())
     except ValueError as exc:
         raise CacheError(f"{path}: not valid JSON ({exc}); delete the folder and refit") from exc
     if config.get("schema_version") != SCHEMA_VERSION:
-        raise CacheError(f"{path}: schema_version {config.get('schema_version')} is not {SCHEMA_VERSION}; refit")
+        raise CacheError(
+            f"{path}: schema_version {config.get('schema_version')} is not {SCHEMA_VERSION}; refit"
+        )
     for key in ("class", "params", "dim"):
         if key not in config:
             raise CacheError(f"{path}: lacks {key!r}; delete the folder and refit")
@@ -281,7 +316,9 @@ def check_provenance(config: Mapping[str, Any], expect: Mapping[str, Any] | None
             )
 
 
-def load_quantizer(directory: str | Path, *, expect: Mapping[str, Any] | None = None, device: str = "cpu") -> Quantizer:
+def load_quantizer(
+    directory: str | Path, *, expect: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> Quantizer:
     """Load any saved quantizer, dispatching on the class in its config.json. Only emobench's own
     quantizer classes and classes declared as ``emobench.quantizers`` entry points are imported."""
     from emobench.registry import import_object

@@ -43,8 +43,11 @@ def code_usage(codes: np.ndarray, codebook_size: int) -> np.ndarray:
         raise ValueError(f"codes must be [n_frames, n_columns], got shape {codes.shape}")
     if codes.size and (codes.min() < 0 or codes.max() >= codebook_size):
         raise ValueError(f"codes fall outside 0..{codebook_size - 1}")
-    return np.stack([np.bincount(col, minlength=codebook_size) for col in codes.T]) if codes.shape[1] else \
-        np.zeros((0, codebook_size), dtype=np.int64)
+    return (
+        np.stack([np.bincount(col, minlength=codebook_size) for col in codes.T])
+        if codes.shape[1]
+        else np.zeros((0, codebook_size), dtype=np.int64)
+    )
 
 
 def stage_entropy_bits(codes: np.ndarray, codebook_size: int) -> np.ndarray:
@@ -91,7 +94,9 @@ def stage_columns(quantizer: Any, codes: np.ndarray, depth: int | None = None) -
     return codes[:, offset : offset + depth * quantizer.codes_per_stage]
 
 
-def bitrate_report(quantizer: Any, codes: np.ndarray, *, frame_rate_hz: float, depth: int | None = None) -> BitrateReport:
+def bitrate_report(
+    quantizer: Any, codes: np.ndarray, *, frame_rate_hz: float, depth: int | None = None
+) -> BitrateReport:
     """Nominal vs entropy-coded bitrate of ``codes`` (from ``quantizer.encode``) at ``depth``."""
     depth = quantizer.check_depth(depth)
     cols = stage_columns(quantizer, codes, depth)
@@ -99,9 +104,13 @@ def bitrate_report(quantizer: Any, codes: np.ndarray, *, frame_rate_hz: float, d
     entropy = float(stage_entropy_bits(cols, quantizer.codebook_size).sum())
     base = continuous_bps(quantizer.dim, frame_rate_hz)
     return BitrateReport(
-        depth=depth, frame_rate_hz=float(frame_rate_hz), bits_per_frame=bits,
-        bitrate_bps=bitrate_bps(bits, frame_rate_hz), entropy_coded_bps=bitrate_bps(entropy, frame_rate_hz),
-        continuous_bps=base, compression_ratio=base / max(bitrate_bps(bits, frame_rate_hz), 1e-12),
+        depth=depth,
+        frame_rate_hz=float(frame_rate_hz),
+        bits_per_frame=bits,
+        bitrate_bps=bitrate_bps(bits, frame_rate_hz),
+        entropy_coded_bps=bitrate_bps(entropy, frame_rate_hz),
+        continuous_bps=base,
+        compression_ratio=base / max(bitrate_bps(bits, frame_rate_hz), 1e-12),
         storage_bytes=quantizer_storage_bytes(quantizer),
         dead_codewords=dead_codewords(cols, quantizer.codebook_size).tolist(),
         normalized_entropy=normalized_entropy(cols, quantizer.codebook_size).round(6).tolist(),

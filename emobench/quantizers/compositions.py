@@ -22,8 +22,16 @@ from emobench.quantizers.base import QuantizerError
 SCHEMES = ("balanced", "specific", "biased")
 
 
-def compose(labels: Sequence[str], *, scheme: str, target: str | None = None, target_share: float = 1.0,
-            n_total: int | None = None, seed: int = 0, emotions: Sequence[str] | None = None) -> np.ndarray:
+def compose(
+    labels: Sequence[str],
+    *,
+    scheme: str,
+    target: str | None = None,
+    target_share: float = 1.0,
+    n_total: int | None = None,
+    seed: int = 0,
+    emotions: Sequence[str] | None = None,
+) -> np.ndarray:
     """Sorted int64 indices of the utterances to train on. ``emotions`` (default: those present)
     is the label set; an emotion in it with no utterances is an error."""
     labels = np.asarray([str(x) for x in labels])
@@ -52,7 +60,9 @@ def compose(labels: Sequence[str], *, scheme: str, target: str | None = None, ta
     if n_total is None:
         n_total = min(len(idx) for idx in pools.values())
     rng = np.random.default_rng(seed)
-    quota = _quotas(emotions, scheme, None if target is None else str(target), target_share, int(n_total), rng)
+    quota = _quotas(
+        emotions, scheme, None if target is None else str(target), target_share, int(n_total), rng
+    )
     picked = []
     for e, n in quota.items():
         if n > len(pools[e]):
@@ -64,8 +74,9 @@ def compose(labels: Sequence[str], *, scheme: str, target: str | None = None, ta
     return np.sort(np.concatenate(picked)).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
 
 
-def _quotas(emotions: list[str], scheme: str, target: str | None, share: float, n_total: int,
-            rng: np.random.Generator) -> dict[str, int]:
+def _quotas(
+    emotions: list[str], scheme: str, target: str | None, share: float, n_total: int, rng: np.random.Generator
+) -> dict[str, int]:
     if scheme == "balanced":
         return _spread(emotions, n_total, rng)
     n_target = int(round(share * n_total))
@@ -84,14 +95,27 @@ def _spread(emotions: list[str], n: int, rng: np.random.Generator) -> dict[str, 
     return {e: base + (i in lucky) for i, e in enumerate(emotions)}
 
 
-def per_emotion(labels: Sequence[str], *, target_share: float = 1.0, n_total: int | None = None, seed: int = 0,
-                emotions: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+def per_emotion(
+    labels: Sequence[str],
+    *,
+    target_share: float = 1.0,
+    n_total: int | None = None,
+    seed: int = 0,
+    emotions: Sequence[str] | None = None,
+) -> dict[str, np.ndarray]:
     """One composition per emotion, as Emo-Q trains: specific (share 1.0) or biased (share < 1)."""
     labels = [str(x) for x in labels]
     emotions = sorted({str(e) for e in emotions}) if emotions is not None else sorted(set(labels))
     scheme = "specific" if target_share >= 1.0 else "biased"
     return {
-        e: compose(labels, scheme=scheme, target=e, target_share=target_share, n_total=n_total, seed=seed + i,
-                   emotions=emotions)
+        e: compose(
+            labels,
+            scheme=scheme,
+            target=e,
+            target_share=target_share,
+            n_total=n_total,
+            seed=seed + i,
+            emotions=emotions,
+        )
         for i, e in enumerate(emotions)
     }

@@ -37,18 +37,38 @@ class EmoQ(Quantizer):
 
     per_emotion = True
 
-    def __init__(self, *, n_stages: int = 8, codebook_size: int = 32, composition: str = "specific",
-                 target_share: float = 1.0, emotions: Sequence[str] | None = None, level: str = "utterance",
-                 max_points_per_centroid: int | None = 256, n_iter: int = 20, tol: float = 1e-4):
+    def __init__(
+        self,
+        *,
+        n_stages: int = 8,
+        codebook_size: int = 32,
+        composition: str = "specific",
+        target_share: float = 1.0,
+        emotions: Sequence[str] | None = None,
+        level: str = "utterance",
+        max_points_per_centroid: int | None = 256,
+        n_iter: int = 20,
+        tol: float = 1e-4,
+    ):
         if composition not in ("specific", "biased"):
             raise QuantizerError(f"EmoQ composition must be 'specific' or 'biased', got {composition!r}")
         if (composition == "specific") != (target_share >= 1.0) or not 0 < target_share <= 1:
-            raise QuantizerError(f"EmoQ: composition {composition!r} does not fit target_share={target_share}")
+            raise QuantizerError(
+                f"EmoQ: composition {composition!r} does not fit target_share={target_share}"
+            )
         if level not in LEVELS:
             raise QuantizerError(f"EmoQ level must be one of {LEVELS}, got {level!r}")
-        super().__init__(n_stages=n_stages, codebook_size=codebook_size, composition=composition,
-                         target_share=target_share, emotions=list(emotions) if emotions else None, level=level,
-                         max_points_per_centroid=max_points_per_centroid, n_iter=n_iter, tol=tol)
+        super().__init__(
+            n_stages=n_stages,
+            codebook_size=codebook_size,
+            composition=composition,
+            target_share=target_share,
+            emotions=list(emotions) if emotions else None,
+            level=level,
+            max_points_per_centroid=max_points_per_centroid,
+            n_iter=n_iter,
+            tol=tol,
+        )
         self.n_stages, self.codebook_size = int(n_stages), int(codebook_size)
         self.books: dict[str, ResidualVQ] = {}
 
@@ -62,8 +82,13 @@ class EmoQ(Quantizer):
 
     def _new_book(self) -> ResidualVQ:
         p = self.params
-        return ResidualVQ(n_stages=self.n_stages, codebook_size=self.codebook_size,
-                          max_points_per_centroid=p["max_points_per_centroid"], n_iter=p["n_iter"], tol=p["tol"])
+        return ResidualVQ(
+            n_stages=self.n_stages,
+            codebook_size=self.codebook_size,
+            max_points_per_centroid=p["max_points_per_centroid"],
+            n_iter=p["n_iter"],
+            tol=p["tol"],
+        )
 
     # -- fitting -------------------------------------------------------------------------------------
     def _per_emotion_sources(self, frames: Any, labels: Any, *, seed: int) -> dict[str, FrameSource]:
@@ -73,24 +98,30 @@ class EmoQ(Quantizer):
             from emobench.quantizers.compositions import per_emotion
 
             x = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
-            picks = per_emotion(labels, target_share=self.params["target_share"], seed=seed,
-                                emotions=self.params["emotions"])
+            picks = per_emotion(
+                labels, target_share=self.params["target_share"], seed=seed, emotions=self.params["emotions"]
+            )
             sources = {e: ArrayFrameSource(x[idx]) for e, idx in picks.items()}
         else:
-            raise QuantizerError("EmoQ.fit needs {emotion: frames} (built with a composition) or frames + labels")
+            raise QuantizerError(
+                "EmoQ.fit needs {emotion: frames} (built with a composition) or frames + labels"
+            )
         wanted = self.params["emotions"]
         if wanted:
             missing = [e for e in wanted if e not in sources or sources[e].n_frames == 0]
             if missing:
-                raise QuantizerError(f"EmoQ.fit: no training frames for emotion(s) {', '.join(missing)}; "
-                                     "add data for them or drop them from `emotions`")
+                raise QuantizerError(
+                    f"EmoQ.fit: no training frames for emotion(s) {', '.join(missing)}; "
+                    "add data for them or drop them from `emotions`"
+                )
             sources = {e: sources[e] for e in wanted}
         if len(sources) < 2:
             raise QuantizerError(f"EmoQ needs at least two emotions to route between, got {sorted(sources)}")
         return sources
 
-    def _fit(self, source: dict[str, FrameSource], *, device: torch.device, seed: int,
-             progress: Progress | None) -> None:
+    def _fit(
+        self, source: dict[str, FrameSource], *, device: torch.device, seed: int, progress: Progress | None
+    ) -> None:
         self.books = {}
         for i, (emotion, frames) in enumerate(source.items()):
             book = self._new_book()
@@ -106,8 +137,13 @@ class EmoQ(Quantizer):
         utterance-level ``labels``: what the harness streams to ``fit`` as ``{emotion: frames}``."""
         from emobench.quantizers.compositions import per_emotion
 
-        return per_emotion(labels, target_share=self.params["target_share"], n_total=n_total, seed=seed,
-                           emotions=self.params["emotions"])
+        return per_emotion(
+            labels,
+            target_share=self.params["target_share"],
+            n_total=n_total,
+            seed=seed,
+            emotions=self.params["emotions"],
+        )
 
     # -- routing -------------------------------------------------------------------------------------
     def reconstruct_with(self, emotion: str, x: Any, depth: int | None = None) -> Any:
@@ -115,7 +151,9 @@ class EmoQ(Quantizer):
 
     def _book(self, emotion: str) -> ResidualVQ:
         if emotion not in self.books:
-            raise QuantizerError(f"EmoQ has no codebook for {emotion!r} (has {', '.join(self.books) or 'none'})")
+            raise QuantizerError(
+                f"EmoQ has no codebook for {emotion!r} (has {', '.join(self.books) or 'none'})"
+            )
         return self.books[emotion]
 
     def _cosines(self, x: torch.Tensor, depth: int) -> torch.Tensor:
@@ -128,7 +166,9 @@ class EmoQ(Quantizer):
                 out[s : s + len(xc), j] = F.cosine_similarity(xc, rec, dim=1, eps=1e-8)
         return out
 
-    def route(self, z: Any, *, depth: int | None = None, level: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def route(
+        self, z: Any, *, depth: int | None = None, level: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Predicted emotion index ``[N]`` and cosine scores ``[N, E]`` (columns in ``emotions`` order).
 
         ``z``: ``[N, D]`` utterance vectors (already pooled), or a sequence of ``[T_i, D]`` frame arrays,
@@ -139,7 +179,9 @@ class EmoQ(Quantizer):
         depth = self.check_depth(depth)
         if isinstance(z, (np.ndarray, torch.Tensor)) and getattr(z, "ndim", 0) == 2:
             if level == "frame":
-                raise QuantizerError("EmoQ.route(level='frame') needs a list of [frames, dim] arrays, one per utterance")
+                raise QuantizerError(
+                    "EmoQ.route(level='frame') needs a list of [frames, dim] arrays, one per utterance"
+                )
             scores = self._cosines(self.check_input(z, "route"), depth)
         else:
             utts = [self.check_input(u, "route") for u in z]
@@ -149,8 +191,10 @@ class EmoQ(Quantizer):
                 scores = self._cosines(torch.stack([u.mean(0) for u in utts]), depth)
             else:
                 frames = torch.cat(utts)
-                owner = torch.repeat_interleave(torch.arange(len(utts), device=frames.device),
-                                                torch.tensor([len(u) for u in utts], device=frames.device))
+                owner = torch.repeat_interleave(
+                    torch.arange(len(utts), device=frames.device),
+                    torch.tensor([len(u) for u in utts], device=frames.device),
+                )
                 sums = torch.zeros(len(utts), len(self.books), device=frames.device)
                 sums.index_add_(0, owner, self._cosines(frames, depth))
                 scores = sums / torch.bincount(owner, minlength=len(utts))[:, None]
@@ -168,21 +212,31 @@ class EmoQ(Quantizer):
             return super().encode(x)
         t = self.check_input(x, "encode")
         book, j = self._book(emotion), self.emotions.index(emotion)
-        codes = torch.cat([book._encode(c) for c in t.split(self.encode_chunk)]) if len(t) else \
-            torch.zeros(0, self.n_stages, dtype=torch.long, device=t.device)
+        codes = (
+            torch.cat([book._encode(c) for c in t.split(self.encode_chunk)])
+            if len(t)
+            else torch.zeros(0, self.n_stages, dtype=torch.long, device=t.device)
+        )
         return like_input(torch.cat([torch.full_like(codes[:, :1], j), codes], 1), x)
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         per_book = [book._encode(x) for book in self.books.values()]  # E x [n, L]
-        cos = torch.stack([F.cosine_similarity(x, b._decode(c, self.n_stages), dim=1, eps=1e-8)
-                           for b, c in zip(self.books.values(), per_book)], 1)
+        cos = torch.stack(
+            [
+                F.cosine_similarity(x, b._decode(c, self.n_stages), dim=1, eps=1e-8)
+                for b, c in zip(self.books.values(), per_book)
+            ],
+            1,
+        )
         best = cos.argmax(1)
         codes = torch.stack(per_book, 1)[torch.arange(len(x), device=x.device), best]  # [n, L]
         return torch.cat([best[:, None], codes], 1)
 
     def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
         if codes.shape[1] < 1 + depth:
-            raise QuantizerError(f"EmoQ.decode: codes have {codes.shape[1]} columns; depth {depth} needs {1 + depth}")
+            raise QuantizerError(
+                f"EmoQ.decode: codes have {codes.shape[1]} columns; depth {depth} needs {1 + depth}"
+            )
         which = codes[:, 0]
         if len(codes) and (int(which.min()) < 0 or int(which.max()) >= len(self.books)):
             raise QuantizerError(f"EmoQ.decode: codebook index outside 0..{len(self.books) - 1}")
@@ -212,4 +266,3 @@ class EmoQ(Quantizer):
         for b in self.books.values():
             b.to(device)
         return self
-

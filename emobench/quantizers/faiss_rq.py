@@ -31,15 +31,29 @@ def _faiss():
 class FaissResidualQuantizer(Quantizer):
     """faiss.ResidualQuantizer with ``n_stages`` x ``codebook_size`` codebooks."""
 
-    def __init__(self, *, n_stages: int = 8, codebook_size: int = 256, max_beam_size: int = 1,
-                 train_type: str = "default", n_iter: int = 20, max_points_per_centroid: int = 256):
+    def __init__(
+        self,
+        *,
+        n_stages: int = 8,
+        codebook_size: int = 256,
+        max_beam_size: int = 1,
+        train_type: str = "default",
+        n_iter: int = 20,
+        max_points_per_centroid: int = 256,
+    ):
         nbits = int(np.log2(codebook_size)) if codebook_size > 1 else 0
         if codebook_size < 2 or 2**nbits != codebook_size:
             raise QuantizerError(f"faiss-rq needs a power-of-two codebook_size, got {codebook_size}")
         if train_type not in TRAIN_TYPES:
             raise QuantizerError(f"faiss-rq train_type must be one of {TRAIN_TYPES}, got {train_type!r}")
-        super().__init__(n_stages=n_stages, codebook_size=codebook_size, max_beam_size=max_beam_size,
-                         train_type=train_type, n_iter=n_iter, max_points_per_centroid=max_points_per_centroid)
+        super().__init__(
+            n_stages=n_stages,
+            codebook_size=codebook_size,
+            max_beam_size=max_beam_size,
+            train_type=train_type,
+            n_iter=n_iter,
+            max_points_per_centroid=max_points_per_centroid,
+        )
         self.n_stages, self.codebook_size, self.nbits = int(n_stages), int(codebook_size), nbits
         self.codebooks: torch.Tensor | None = None  # [L, K, D]
         self._rq = None
@@ -48,19 +62,26 @@ class FaissResidualQuantizer(Quantizer):
         faiss = _faiss()
         rq = faiss.ResidualQuantizer(dim, self.n_stages, self.nbits)
         rq.max_beam_size = int(self.params["max_beam_size"])
-        rq.train_type = faiss.ResidualQuantizer.Train_default if self.params["train_type"] == "default" \
+        rq.train_type = (
+            faiss.ResidualQuantizer.Train_default
+            if self.params["train_type"] == "default"
             else faiss.ResidualQuantizer.Train_progressive_dim
+        )
         rq.cp.niter = int(self.params["n_iter"])
         rq.cp.max_points_per_centroid = int(self.params["max_points_per_centroid"])
         return rq
 
-    def _fit(self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None) -> None:
+    def _fit(
+        self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None
+    ) -> None:
         n = self.codebook_size * int(self.params["max_points_per_centroid"])
         x = np.ascontiguousarray(source.sample(n, np.random.default_rng(seed)), dtype=np.float32)
         check_finite(torch.from_numpy(x), f"{self.name} training frames")
         if len(x) < self.codebook_size:
-            raise QuantizerError(f"{self.name}: {len(x)} training frame(s) for {self.codebook_size} codewords; "
-                                 "use more data or a smaller codebook_size")
+            raise QuantizerError(
+                f"{self.name}: {len(x)} training frame(s) for {self.codebook_size} codewords; "
+                "use more data or a smaller codebook_size"
+            )
         rq = self._new_rq(x.shape[1])
         rq.cp.seed = int(seed)
         rq.train(x)
@@ -92,7 +113,9 @@ class FaissResidualQuantizer(Quantizer):
         faiss = _faiss()
         books = to_tensor(tensors["codebooks"], self.device)
         if tuple(books.shape[:2]) != (self.n_stages, self.codebook_size):
-            raise QuantizerError(f"{self.name}: codebooks of shape {tuple(books.shape)} do not match the config")
+            raise QuantizerError(
+                f"{self.name}: codebooks of shape {tuple(books.shape)} do not match the config"
+            )
         rq = self._new_rq(int(books.shape[-1]))
         faiss.copy_array_to_vector(books.cpu().numpy().ravel(), rq.codebooks)
         rq.is_trained = True

@@ -42,20 +42,45 @@ def group_bounds(dim: int, n_groups: int) -> list[tuple[int, int]]:
 class GroupedResidualVQ(Quantizer):
     """``n_groups`` independent ResidualVQs, one per slice of the feature dimension."""
 
-    def __init__(self, *, n_groups: int = 12, n_stages: int = 3, codebook_size: int = 128,
-                 max_points_per_centroid: int | None = 256, n_iter: int = 20, tol: float = 1e-4):
-        super().__init__(n_groups=n_groups, n_stages=n_stages, codebook_size=codebook_size,
-                         max_points_per_centroid=max_points_per_centroid, n_iter=n_iter, tol=tol)
-        self.n_stages, self.codebook_size, self.codes_per_stage = int(n_stages), int(codebook_size), int(n_groups)
+    def __init__(
+        self,
+        *,
+        n_groups: int = 12,
+        n_stages: int = 3,
+        codebook_size: int = 128,
+        max_points_per_centroid: int | None = 256,
+        n_iter: int = 20,
+        tol: float = 1e-4,
+    ):
+        super().__init__(
+            n_groups=n_groups,
+            n_stages=n_stages,
+            codebook_size=codebook_size,
+            max_points_per_centroid=max_points_per_centroid,
+            n_iter=n_iter,
+            tol=tol,
+        )
+        self.n_stages, self.codebook_size, self.codes_per_stage = (
+            int(n_stages),
+            int(codebook_size),
+            int(n_groups),
+        )
         self.groups: list[ResidualVQ] = []
         self.bounds: list[tuple[int, int]] = []
 
     def _new_group(self) -> ResidualVQ:
         p = self.params
-        return ResidualVQ(n_stages=self.n_stages, codebook_size=self.codebook_size,
-                          max_points_per_centroid=p["max_points_per_centroid"], n_iter=p["n_iter"], tol=p["tol"])
+        return ResidualVQ(
+            n_stages=self.n_stages,
+            codebook_size=self.codebook_size,
+            max_points_per_centroid=p["max_points_per_centroid"],
+            n_iter=p["n_iter"],
+            tol=p["tol"],
+        )
 
-    def _fit(self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None) -> None:
+    def _fit(
+        self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None
+    ) -> None:
         self.bounds = group_bounds(source.dim, self.codes_per_stage)
         mppc = self.params["max_points_per_centroid"]
         if mppc is not None:  # one sample of rows shared by every group: the source is read once
@@ -93,7 +118,9 @@ class GroupedResidualVQ(Quantizer):
             self.bounds.append((lo, lo + q.dim))
             lo += q.dim
         if self.dim is not None and lo != self.dim:
-            raise QuantizerError(f"GroupedResidualVQ: group codebooks cover {lo} dims, config says {self.dim}")
+            raise QuantizerError(
+                f"GroupedResidualVQ: group codebooks cover {lo} dims, config says {self.dim}"
+            )
 
     def to(self, device: str | torch.device) -> GroupedResidualVQ:
         self.device = torch.device(device)

@@ -43,8 +43,13 @@ def chunk_rows(k: int, d: int) -> int:
     return int(min(65536, max(1024, _ELEMS_PER_CHUNK // max(k, d))))
 
 
-def nearest(x: torch.Tensor, centroids: torch.Tensor, c_sqnorm: torch.Tensor | None = None,
-            chunk: int | None = None, x_sqnorm: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest(
+    x: torch.Tensor,
+    centroids: torch.Tensor,
+    c_sqnorm: torch.Tensor | None = None,
+    chunk: int | None = None,
+    x_sqnorm: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Index ``[n]`` int64 and squared distance ``[n]`` of each row's nearest centroid.
 
     ``x_sqnorm`` ([n], optional) saves recomputing |x|^2 when the same rows are assigned repeatedly."""
@@ -69,7 +74,13 @@ class _Data:
     """Training rows as fp32 device chunks: an in-memory tensor, or a streamed FrameSource."""
 
     def __init__(self, tensor: torch.Tensor | None, source: FrameSource | None, transform, device, chunk):
-        self.tensor, self.source, self.transform, self.device, self.chunk = tensor, source, transform, device, chunk
+        self.tensor, self.source, self.transform, self.device, self.chunk = (
+            tensor,
+            source,
+            transform,
+            device,
+            chunk,
+        )
         self.n = len(tensor) if tensor is not None else source.n_frames
         self.sqnorm: torch.Tensor | None = None
 
@@ -96,10 +107,20 @@ class _Data:
         return self.transform(x) if self.transform else x
 
 
-def kmeans(frames, k: int, *, n_iter: int = 20, max_points_per_centroid: int | None = 256,
-           init_points_per_centroid: int = 4, tol: float = 1e-4, device: str | torch.device = "cpu",
-           seed: int = 0, transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-           progress: Progress | None = None, what: str = "k-means") -> KMeansResult:
+def kmeans(
+    frames,
+    k: int,
+    *,
+    n_iter: int = 20,
+    max_points_per_centroid: int | None = 256,
+    init_points_per_centroid: int = 4,
+    tol: float = 1e-4,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    progress: Progress | None = None,
+    what: str = "k-means",
+) -> KMeansResult:
     """Cluster ``frames`` ([n, D] array/tensor or FrameSource) into ``k`` centroids.
 
     ``transform`` (streaming only) maps each raw chunk to the rows to cluster, e.g. residuals.
@@ -129,7 +150,9 @@ def kmeans(frames, k: int, *, n_iter: int = 20, max_points_per_centroid: int | N
     else:  # every frame, streamed each iteration
         data = _Data(None, frames, transform, device, chunk)
 
-    centroids = _kmeans_pp(data.sample(min(data.n, max(init_points_per_centroid * k, 256)), seed + 1, gen), k, gen)
+    centroids = _kmeans_pp(
+        data.sample(min(data.n, max(init_points_per_centroid * k, 256)), seed + 1, gen), k, gen
+    )
     counts = torch.zeros(k, device=device)
     prev, inertia, n_reseeded, it = None, float("nan"), 0, 0
     for it in range(1, n_iter + 1):
@@ -200,7 +223,9 @@ def _one_cpu_thread(device: torch.device):
         torch.set_num_threads(before)
 
 
-def _split_largest(centroids: torch.Tensor, counts: torch.Tensor, sse: torch.Tensor, gen: torch.Generator) -> int:
+def _split_largest(
+    centroids: torch.Tensor, counts: torch.Tensor, sse: torch.Tensor, gen: torch.Generator
+) -> int:
     """Re-seed each empty codeword by splitting the currently largest cluster in two (in place)."""
     dead = torch.nonzero(counts == 0).flatten().tolist()
     counts, sse = counts.clone(), sse.clone()

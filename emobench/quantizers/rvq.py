@@ -23,23 +23,45 @@ from emobench.quantizers.kmeans import chunk_rows, kmeans, nearest
 class ResidualVQ(Quantizer):
     """Greedy residual VQ with ``n_stages`` codebooks of ``codebook_size`` entries each."""
 
-    def __init__(self, *, n_stages: int = 8, codebook_size: int = 256, max_points_per_centroid: int | None = 256,
-                 n_iter: int = 20, tol: float = 1e-4, init_points_per_centroid: int = 4,
-                 min_train_frames: int = 16384):
+    def __init__(
+        self,
+        *,
+        n_stages: int = 8,
+        codebook_size: int = 256,
+        max_points_per_centroid: int | None = 256,
+        n_iter: int = 20,
+        tol: float = 1e-4,
+        init_points_per_centroid: int = 4,
+        min_train_frames: int = 16384,
+    ):
         if n_stages < 1 or codebook_size < 2:
-            raise QuantizerError(f"ResidualVQ needs n_stages >= 1 and codebook_size >= 2, got {n_stages} x {codebook_size}")
-        super().__init__(n_stages=n_stages, codebook_size=codebook_size, max_points_per_centroid=max_points_per_centroid,
-                         n_iter=n_iter, tol=tol, init_points_per_centroid=init_points_per_centroid,
-                         min_train_frames=min_train_frames)
+            raise QuantizerError(
+                f"ResidualVQ needs n_stages >= 1 and codebook_size >= 2, got {n_stages} x {codebook_size}"
+            )
+        super().__init__(
+            n_stages=n_stages,
+            codebook_size=codebook_size,
+            max_points_per_centroid=max_points_per_centroid,
+            n_iter=n_iter,
+            tol=tol,
+            init_points_per_centroid=init_points_per_centroid,
+            min_train_frames=min_train_frames,
+        )
         self.n_stages, self.codebook_size = int(n_stages), int(codebook_size)
         self.codebooks: torch.Tensor | None = None  # [L, K, D]
         self._sqnorms: torch.Tensor | None = None  # [L, K]
 
     def _kmeans_kwargs(self) -> dict:
         p = self.params
-        return {"n_iter": p["n_iter"], "tol": p["tol"], "init_points_per_centroid": p["init_points_per_centroid"]}
+        return {
+            "n_iter": p["n_iter"],
+            "tol": p["tol"],
+            "init_points_per_centroid": p["init_points_per_centroid"],
+        }
 
-    def _fit(self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None) -> None:
+    def _fit(
+        self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None
+    ) -> None:
         L, K, mppc = self.n_stages, self.codebook_size, self.params["max_points_per_centroid"]
         books = torch.empty(L, K, source.dim, device=device)
         stats = []
@@ -52,18 +74,41 @@ class ResidualVQ(Quantizer):
         for stage in range(L):
             what = f"{self.name} stage {stage + 1}/{L}"
             if mppc is not None:
-                res = kmeans(residual, K, max_points_per_centroid=None, device=device, seed=seed + 7919 * stage,
-                             progress=progress, what=what, **self._kmeans_kwargs())
+                res = kmeans(
+                    residual,
+                    K,
+                    max_points_per_centroid=None,
+                    device=device,
+                    seed=seed + 7919 * stage,
+                    progress=progress,
+                    what=what,
+                    **self._kmeans_kwargs(),
+                )
                 books[stage] = res.centroids
                 self._subtract_nearest(residual, res.centroids)
             else:
                 done = books[:stage]
-                res = kmeans(source, K, max_points_per_centroid=None, device=device, seed=seed + 7919 * stage,
-                             transform=lambda x, done=done: self._residual(x, done), progress=progress, what=what,
-                             **self._kmeans_kwargs())
+                res = kmeans(
+                    source,
+                    K,
+                    max_points_per_centroid=None,
+                    device=device,
+                    seed=seed + 7919 * stage,
+                    transform=lambda x, done=done: self._residual(x, done),
+                    progress=progress,
+                    what=what,
+                    **self._kmeans_kwargs(),
+                )
                 books[stage] = res.centroids
-            stats.append({"inertia": res.inertia, "n_iter": res.n_iter, "n_dead": res.n_dead,
-                          "n_reseeded": res.n_reseeded, "n_train": res.n_train})
+            stats.append(
+                {
+                    "inertia": res.inertia,
+                    "n_iter": res.n_iter,
+                    "n_dead": res.n_dead,
+                    "n_reseeded": res.n_reseeded,
+                    "n_train": res.n_train,
+                }
+            )
             if progress:
                 progress(f"{self.name}: stages", stage + 1, L)
         self._set_codebooks(books)
@@ -110,8 +155,10 @@ class ResidualVQ(Quantizer):
     def _load_state(self, tensors: dict[str, torch.Tensor]) -> None:
         books = tensors["codebooks"]
         if tuple(books.shape[:2]) != (self.n_stages, self.codebook_size):
-            raise QuantizerError(f"{self.name}: codebooks of shape {tuple(books.shape)} do not match "
-                                 f"{self.n_stages} stages x {self.codebook_size} codewords")
+            raise QuantizerError(
+                f"{self.name}: codebooks of shape {tuple(books.shape)} do not match "
+                f"{self.n_stages} stages x {self.codebook_size} codewords"
+            )
         self._set_codebooks(books)
 
 
@@ -120,9 +167,15 @@ def train_budget(codebook_size: int, max_points_per_centroid: int, min_train_fra
     return max(codebook_size * max_points_per_centroid, min_train_frames)
 
 
-def check_codes(codes: torch.Tensor, depth: int, codebook_size: int, who: str, width: int | None = None) -> None:
+def check_codes(
+    codes: torch.Tensor, depth: int, codebook_size: int, who: str, width: int | None = None
+) -> None:
     need = depth if width is None else width
     if codes.shape[1] < need:
-        raise QuantizerError(f"{who}.decode: codes have {codes.shape[1]} column(s), depth {depth} needs {need}")
+        raise QuantizerError(
+            f"{who}.decode: codes have {codes.shape[1]} column(s), depth {depth} needs {need}"
+        )
     if len(codes) and (int(codes.min()) < 0 or int(codes.max()) >= codebook_size):
-        raise QuantizerError(f"{who}.decode: codes outside 0..{codebook_size - 1}; were they made by another codebook?")
+        raise QuantizerError(
+            f"{who}.decode: codes outside 0..{codebook_size - 1}; were they made by another codebook?"
+        )

@@ -114,7 +114,8 @@ class TaskContext:
         folder = self.codebook_dir / f"{tag}-{key}"
         if (folder / "config.json").is_file():
             return load_quantizer(folder)
-        sources = {k: fs.subset([u.id for u in v if u.id in set(fs.utt_ids)]).frame_source(self.layer)
+        extracted = set(fs.utt_ids)
+        sources = {k: fs.subset([u.id for u in v if u.id in extracted]).frame_source(self.layer)
                    for k, v in groups.items()}
         with self.timer("fit"):
             frames = sources if isinstance(train, dict) else sources["all"]
@@ -141,6 +142,8 @@ class TaskContext:
         from emobench.registries import probes
 
         probe = probes.create(self.config.probe, **self.config.probe_params)
+        if hasattr(probe, "attach"):  # a probe that uses the upstream's own head (emotion2vec's)
+            probe.attach(self.upstream)
         with self.timer("probe"):
             probe.fit(X_train, y_train, X_val, y_val, n_classes=len(self.label_set),
                       seed=self.seed if seed is None else seed, device=self.device)

@@ -6,6 +6,7 @@ so batching cannot change the features.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,9 @@ class EGeMAPSUpstream(Upstream):
     def _extract(self, waves: list[np.ndarray], layers: list[int]) -> list[np.ndarray]:
         out = []
         for w in waves:
-            lld = self.smile.process_signal(w, self.sample_rate).to_numpy(dtype=np.float32)  # [frames, dim]
+            with warnings.catch_warnings():  # "Segment too short, filling with NaN" near 50 ms: zeroed below
+                warnings.simplefilter("ignore", UserWarning)
+                lld = self.smile.process_signal(w, self.sample_rate).to_numpy(dtype=np.float32)  # [frames, dim]
             lld = np.nan_to_num(lld[: self.n_frames(len(w))], nan=0.0)
             out.append(np.stack([lld for _ in layers]))
         return out

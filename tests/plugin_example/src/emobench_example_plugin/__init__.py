@@ -21,10 +21,16 @@ class RandomProjectionSQ(Quantizer):
 
     def _fit(self, source, *, device, seed, progress):
         if self.n_stages > source.dim:
-            raise QuantizerError(f"RandomProjectionSQ: n_stages={self.n_stages} exceeds the feature dim {source.dim}")
-        x = torch.as_tensor(source.sample(self.params["sample_frames"], np.random.default_rng(seed)), device=device)
+            raise QuantizerError(
+                f"RandomProjectionSQ: n_stages={self.n_stages} exceeds the feature dim {source.dim}"
+            )
+        x = torch.as_tensor(
+            source.sample(self.params["sample_frames"], np.random.default_rng(seed)), device=device
+        )
         gen = torch.Generator().manual_seed(seed)
-        basis, _ = torch.linalg.qr(torch.randn(source.dim, self.n_stages, generator=gen))  # [D, L] orthonormal
+        basis, _ = torch.linalg.qr(
+            torch.randn(source.dim, self.n_stages, generator=gen)
+        )  # [D, L] orthonormal
         mean = x.mean(0)
         proj = (x - mean) @ basis.to(device)  # [n, L]
         self._load_state({"mean": mean, "basis": basis, "lo": proj.min(0).values, "hi": proj.max(0).values})
@@ -46,4 +52,6 @@ class RandomProjectionSQ(Quantizer):
 
     def _load_state(self, tensors):
         dev = self.device
-        self.mean, self.basis, self.lo, self.hi = (tensors[k].float().to(dev) for k in ("mean", "basis", "lo", "hi"))
+        self.mean, self.basis, self.lo, self.hi = (
+            tensors[k].float().to(dev) for k in ("mean", "basis", "lo", "hi")
+        )
