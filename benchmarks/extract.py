@@ -30,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]  # tiny_models holds the model builders shared with tests
 
-BACKENDS = ["fbank", "wavlm-base", "hubert-base", "wav2vec2-base", "wav2vec2-large-masked", "whisper-base",
+BACKENDS = ["fbank", "wavlm-base", "hubert-base", "wav2vec2-base", "wav2vec2-base-layernorm", "whisper-base",
             "emotion2vec-base", "s3prl-wavlm-base", "egemaps"]
 
 
@@ -52,14 +52,14 @@ def build(backend: str, work: Path):
 
         up = LogMelFbank()
         return up, lambda waves: [up._extract([w], [0]) for w in waves]
-    if backend in ("wavlm-base", "hubert-base", "wav2vec2-base", "wav2vec2-large-masked", "whisper-base"):
+    if backend in ("wavlm-base", "hubert-base", "wav2vec2-base", "wav2vec2-base-layernorm", "whisper-base"):
         from emobench.upstreams.hf import TransformersUpstream
 
         if backend == "whisper-base":
             model = tf.WhisperModel(tf.WhisperConfig(d_model=512, encoder_layers=6, decoder_layers=1,
                                                      encoder_attention_heads=8, encoder_ffn_dim=2048,
                                                      decoder_attention_heads=8, decoder_ffn_dim=2048))
-        elif backend == "wav2vec2-large-masked":  # layer-norm feature encoder: padded batches with masks
+        elif backend == "wav2vec2-base-layernorm":  # base size, layer-norm feature encoder (mask-taking; pad-free on CPU)
             model = tf.Wav2Vec2Model(tf.Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True,
                                                        conv_bias=True))
         else:

@@ -70,7 +70,7 @@ def emotion_clusters(n, seed, dim=24, nuisance=4):
 
 @pytest.fixture(scope="module")
 def fitted():
-    x, y = emotion_clusters(4000, seed=0)
+    x, y = emotion_clusters(2000, seed=0)
     return EmoQ(n_stages=4, codebook_size=16, n_iter=10).fit({e: x[y == e] for e in EMOTIONS})
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from emobench.metrics.distribution import normalized_entropy  # paper eq. 1, one place for it
+
 
 def bits_per_frame(n_stages: int, codebook_size: int, *, codes_per_stage: int = 1) -> float:
     return float(n_stages * codes_per_stage * np.log2(codebook_size))
@@ -56,11 +58,6 @@ def stage_entropy_bits(codes: np.ndarray, codebook_size: int) -> np.ndarray:
     p = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.where(p > 0, p * np.log2(p), 0.0).sum(1)
-
-
-def normalized_entropy(codes: np.ndarray, codebook_size: int) -> np.ndarray:
-    """The paper's eq. (1), (-sum p ln p) / ln K per column: 0 = collapse, 1 = uniform use."""
-    return stage_entropy_bits(codes, codebook_size) / np.log2(codebook_size)
 
 
 def dead_codewords(codes: np.ndarray, codebook_size: int) -> np.ndarray:
@@ -113,5 +110,5 @@ def bitrate_report(
         compression_ratio=base / max(bitrate_bps(bits, frame_rate_hz), 1e-12),
         storage_bytes=quantizer_storage_bytes(quantizer),
         dead_codewords=dead_codewords(cols, quantizer.codebook_size).tolist(),
-        normalized_entropy=normalized_entropy(cols, quantizer.codebook_size).round(6).tolist(),
+        normalized_entropy=np.atleast_1d(normalized_entropy(cols, quantizer.codebook_size)).round(6).tolist(),
     )

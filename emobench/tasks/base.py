@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from emobench import __version__
 from emobench.config import RunConfig
 from emobench.corpora.base import Corpus, Utterance
 from emobench.errors import EmobenchError
@@ -104,23 +105,29 @@ class TaskContext:
         """
         from emobench.quantizers.base import load_quantizer
 
+        if getattr(quantizer, "per_emotion", False) and not isinstance(train, dict):
+            # A per-emotion quantizer (Emo-Q) draws each emotion's training set with its own composition.
+            sets = quantizer.training_sets([u.label for u in train], seed=self.seed)
+            train = {emotion: [train[i] for i in idx] for emotion, idx in sets.items()}
         groups = train if isinstance(train, dict) else {"all": train}
         key_src = {
+            "emobench": __version__,  # k-means changes between versions give different codebooks
             "upstream": self.upstream.identity(), "layer": self.layer, "seed": self.seed,
             "quantizer": type(quantizer).__name__, "params": quantizer.config(),
             "train": {k: sorted(u.id for u in v) for k, v in groups.items()},
         }
         key = hashlib.sha256(json.dumps(key_src, sort_keys=True, default=str).encode()).hexdigest()[:20]
         folder = self.codebook_dir / f"{tag}-{key}"
+        fitted_on = {"upstream": self.upstream.identity(), "layer": self.layer}
         if (folder / "config.json").is_file():
-            return load_quantizer(folder)
+            return load_quantizer(folder, expect=fitted_on)
         extracted = set(fs.utt_ids)
         sources = {k: fs.subset([u.id for u in v if u.id in extracted]).frame_source(self.layer)
                    for k, v in groups.items()}
         with self.timer("fit"):
             frames = sources if isinstance(train, dict) else sources["all"]
             quantizer.fit(frames, device=self.device, seed=self.seed, progress=self.progress)
-        quantizer.fitted_on = {"upstream": self.upstream.identity(), "layer": self.layer}
+        quantizer.fitted_on = fitted_on
         _save_dir_atomically(quantizer, folder)
         return quantizer
 

@@ -125,7 +125,7 @@ def _chunks(lengths: np.ndarray, budget: int):
         yield list(range(start, len(lengths)))
 
 
-def classification_records(sweep: DepthSweep, labels, *, n_boot: int, seed: int, codebook_size: int,
+def classification_records(sweep: DepthSweep, labels, *, n_boot: int, seed: int, quantizer,
                            **breakdown) -> list[dict]:
     """Cosine, recall (per emotion and UAR), macro-F1, accuracy, agreement at every depth, with
     bootstrap CIs; the continuous baseline as ``condition=continuous``; per-stage entropy."""
@@ -163,23 +163,33 @@ def classification_records(sweep: DepthSweep, labels, *, n_boot: int, seed: int,
                     out.append(metric(name, float(np.mean(sel)), n=len(sel), emotion=lab, **bd))
         out.append(metric("agreement", M.agreement(pred, cont_pred), n=len(y), **bd))
     if sweep.codes is not None:
-        entropy = np.atleast_1d(M.normalized_entropy(sweep.codes, codebook_size))
+        from emobench.quantizers.bitrate import stage_columns
+
+        columns = stage_columns(quantizer, sweep.codes)  # drops Emo-Q's codebook-choice column
+        entropy = np.atleast_1d(M.normalized_entropy(columns, quantizer.codebook_size))
         for stage, h in enumerate(entropy, start=1):
             out.append(metric("normalized_entropy", float(h), stage=stage, **breakdown))
     return out
 
 
-def quantizer_info(quantizer, ctx: TaskContext, *, composition: dict | None = None) -> dict:
-    """The result's ``quantizer`` block: name, layout and nominal / entropy-coded bitrate."""
+def quantizer_info(quantizer, ctx: TaskContext, *, composition: dict | None = None, codes=None) -> dict:
+    """The result's ``quantizer`` block: name, layout, nominal bitrate per depth and, given the test
+    codes, the entropy-coded bitrate, dead codewords and storage (quantizers.bitrate)."""
+    from emobench.quantizers.bitrate import bitrate_report, continuous_bps, quantizer_storage_bytes
+
     fr = float(ctx.upstream.frame_rate_hz)
     n_stages, k = int(quantizer.n_stages), int(quantizer.codebook_size)
     bits = {d: float(quantizer.bits_per_frame(d)) for d in range(1, n_stages + 1)}
+    bitrate = {
+        "frame_rate_hz": fr, "bits_per_frame": bits[n_stages], "bps": bits[n_stages] * fr,
+        "bps_per_depth": {str(d): b * fr for d, b in bits.items()},
+        "continuous_bps": continuous_bps(int(ctx.upstream.dim), fr),
+        "storage_bytes": int(quantizer_storage_bytes(quantizer)),
+    }
+    if codes is not None:
+        report = bitrate_report(quantizer, codes, frame_rate_hz=fr)
+        bitrate.update(entropy_coded_bps=report.entropy_coded_bps, dead_codewords=report.dead_codewords)
     return {
         "name": ctx.config.quantizer, "kind": type(quantizer).__name__, "layout": f"{n_stages}x{k}",
-        "n_stages": n_stages, "codebook_size": k, "composition": composition,
-        "bitrate": {
-            "frame_rate_hz": fr, "bits_per_frame": bits[n_stages], "bps": bits[n_stages] * fr,
-            "bps_per_depth": {str(d): b * fr for d, b in bits.items()},
-            "continuous_bps": float(ctx.upstream.dim) * 32 * fr,
-        },
+        "n_stages": n_stages, "codebook_size": k, "composition": composition, "bitrate": bitrate,
     }

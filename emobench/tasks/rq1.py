@@ -36,7 +36,7 @@ class RQ1(Task):
         splits_by_corpus = corpus_splits(ctx, self.codebook_protocol, self.fractions)
         all_utts = [u for s in splits_by_corpus.values() for u in s.fit_utts + s.eval_utts]
         fs = ctx.features(list({u.id: u for u in all_utts}.values()))
-        quantizer = None
+        quantizer, codes = None, None
         for corpus, splits in splits_by_corpus.items():
             protocols[corpus] = splits.protocol
             cb_train = training_utterances(ctx, splits, scheme="balanced")
@@ -50,8 +50,9 @@ class RQ1(Task):
             with ctx.timer("evaluate"):
                 sweep: DepthSweep = sweep_depths(ctx, fs, test, quantizer, probe)
             metrics += classification_records(sweep, labels, corpus=corpus, n_boot=self.n_boot, seed=ctx.seed,
-                                              codebook_size=quantizer.codebook_size)
+                                              quantizer=quantizer)
             preds.append(sweep.predictions(labels, corpus=corpus))
+            codes = sweep.codes
             if not splits.codebook_train:
                 notes.append(f"{corpus}: single corpus, so codebooks were trained on its own train split "
                              "(leave-one-corpus-out needs two or more corpora)")
@@ -63,7 +64,7 @@ class RQ1(Task):
                       "per_corpus": protocols},
             corpora_roles={c: "train+eval" for c in splits_by_corpus},
             predictions=pd.concat(preds, ignore_index=True),
-            quantizer_info=quantizer_info(quantizer, ctx, composition={"scheme": "balanced"}),
+            quantizer_info=quantizer_info(quantizer, ctx, composition={"scheme": "balanced"}, codes=codes),
             probe_info={"name": ctx.config.probe, "params": ctx.config.probe_params, "trained_on": "continuous"},
             notes=notes,
         )
