@@ -126,7 +126,8 @@ class TorchProbe:
             device: Any = "cpu") -> TorchProbe:
         import torch
 
-        from emobench.probes.train import single_thread_on_cpu, train_loop
+        from emobench.device import one_cpu_thread
+        from emobench.probes.train import train_loop
 
         X_train = self._check_X(X_train, "fit")
         y_train = check_labels(y_train, len(X_train), n_classes, f"{type(self).__name__}.fit")
@@ -141,7 +142,7 @@ class TorchProbe:
         self.device = str(torch.device(device))
         dev = torch.device(self.device)
         devices = [dev.index or 0] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), single_thread_on_cpu(dev):  # caller's RNG state untouched
+        with torch.random.fork_rng(devices=devices), one_cpu_thread(dev):  # caller's RNG state untouched
             torch.manual_seed(seed)
             self.model = self._make_model()
             self._set_standardizer(X_train)

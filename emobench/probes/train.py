@@ -3,9 +3,7 @@ the epoch with the best validation score (early stopping after ``patience`` epoc
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,21 +24,6 @@ class Standardized(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, *input_shape] -> [B, C]
         return self.net((x - self.feat_mean) / self.feat_std)
-
-
-@contextlib.contextmanager
-def single_thread_on_cpu(device: torch.device) -> Iterator[None]:
-    """Probe minibatches are tiny ([32, D] x [D, C]): intra-op threads only add synchronisation, and on a
-    busy machine they made training 15-50x slower than one thread. Restored afterwards."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _score(model: nn.Module, X: torch.Tensor, y: np.ndarray, select_on: str, n_classes: int) -> float:

@@ -16,7 +16,7 @@ import torch
 from emobench.errors import require_extra
 from emobench.frames import FrameSource
 from emobench.quantizers.base import Progress, Quantizer, QuantizerError, check_finite, to_tensor
-from emobench.quantizers.rvq import check_codes
+from emobench.quantizers.rvq import check_codes, sum_codewords
 
 TRAIN_TYPES = ("default", "progressive_dim")
 
@@ -101,10 +101,7 @@ class FaissResidualQuantizer(Quantizer):
 
     def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
         check_codes(codes, depth, self.codebook_size, self.name)
-        out = torch.zeros(len(codes), self.codebooks.shape[-1], device=self.codebooks.device)
-        for stage in range(depth):
-            out += self.codebooks[stage][codes[:, stage]]
-        return out
+        return sum_codewords(self.codebooks, codes, depth)
 
     def _state(self) -> dict[str, torch.Tensor]:
         return {"codebooks": self.codebooks}

@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from emobench.device import one_cpu_thread
 from emobench.frames import FrameSource, as_frame_source
 from emobench.quantizers.base import Progress, QuantizerError, as_progress, check_finite, to_tensor
 
@@ -197,7 +197,7 @@ def _kmeans_pp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
     picks = torch.empty(k, dtype=torch.long, device=x.device)
     picks[0] = torch.randint(m, (1,), generator=gen, device=gen.device)[0]
     d2 = dist_from(picks[:1])[0]
-    with _one_cpu_thread(x.device):
+    with one_cpu_thread(x.device):
         for j in range(1, k):
             weights = d2 if float(d2.sum()) > 0 else torch.ones_like(d2)
             cand = torch.multinomial(weights, n_trials, replacement=True, generator=gen)  # [t]
@@ -206,21 +206,6 @@ def _kmeans_pp(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
             picks[j] = cand[best]
             d2 = dc[best]
     return x[picks].clone()
-
-
-@contextlib.contextmanager
-def _one_cpu_thread(device: torch.device):
-    """The k sequential init steps are tiny ops: on CPU, waking OpenMP threads for each costs 10x the
-    work (much more on a loaded machine), so run them on one thread and restore the setting after."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _split_largest(

@@ -144,10 +144,7 @@ class ResidualVQ(Quantizer):
 
     def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
         check_codes(codes, depth, self.codebook_size, self.name)
-        out = torch.zeros(len(codes), self.codebooks.shape[-1], device=self.codebooks.device)
-        for stage in range(depth):
-            out += self.codebooks[stage][codes[:, stage]]
-        return out
+        return sum_codewords(self.codebooks, codes, depth)
 
     def _state(self) -> dict[str, torch.Tensor]:
         return {"codebooks": self.codebooks}
@@ -179,3 +176,12 @@ def check_codes(
         raise QuantizerError(
             f"{who}.decode: codes outside 0..{codebook_size - 1}; were they made by another codebook?"
         )
+
+
+def sum_codewords(codebooks: torch.Tensor, codes: torch.Tensor, depth: int) -> torch.Tensor:
+    """Residual decoding: sum of the chosen codewords of the first ``depth`` stages.
+    codebooks [L, K, D], codes [n, >=depth] -> [n, D]."""
+    out = torch.zeros(len(codes), codebooks.shape[-1], device=codebooks.device)
+    for stage in range(depth):
+        out += codebooks[stage][codes[:, stage]]
+    return out

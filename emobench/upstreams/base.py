@@ -42,9 +42,13 @@ class Upstream:
         """Everything that determines the features (loader, model + revision or weight hash, params).
 
         The feature cache keys entries on it, so two upstreams with equal identities must give equal
-        features. The device and batching are deliberately not part of it.
+        features. The device and batching are deliberately not part of it. Loaders set
+        ``self._identity`` while loading; weight-free upstreams override this method.
         """
-        raise NotImplementedError
+        identity = getattr(self, "_identity", None)
+        if identity is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no _identity and does not override identity()")
+        return dict(identity)
 
     # -- placement ------------------------------------------------------------------------------
     def to(self, device: Any = None, dtype: Any = None) -> Upstream:

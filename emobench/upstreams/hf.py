@@ -92,9 +92,6 @@ class TransformersUpstream(Upstream):
         if device is not None or dtype is not None:
             self.to(device, dtype)
 
-    def identity(self) -> dict[str, Any]:
-        return dict(self._identity)
-
     def _move(self) -> None:
         self.model.to(device=self.device, dtype=self.dtype)
 

@@ -103,9 +103,6 @@ class S3PRLHubUpstream(Upstream):
         if device is not None or dtype is not None:
             self.to(device, dtype)
 
-    def identity(self) -> dict[str, Any]:
-        return dict(self._identity)
-
     def _move(self) -> None:
         self.expert.to(device=self.device, dtype=self.dtype)
 
