@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from emobench.frames import ArrayFrameSource, FrameSource, as_frame_source
 from emobench.quantizers.base import Progress, Quantizer, QuantizerError, like_input
-from emobench.quantizers.rvq import ResidualVQ
+from emobench.quantizers.rvq import ResidualVQ, rvq_from_params
 
 LEVELS = ("utterance", "frame")
 
@@ -81,14 +81,7 @@ class EmoQ(Quantizer):
         return float(np.log2(max(len(self.emotions), 1)))
 
     def _new_book(self) -> ResidualVQ:
-        p = self.params
-        return ResidualVQ(
-            n_stages=self.n_stages,
-            codebook_size=self.codebook_size,
-            max_points_per_centroid=p["max_points_per_centroid"],
-            n_iter=p["n_iter"],
-            tol=p["tol"],
-        )
+        return rvq_from_params(self.n_stages, self.codebook_size, self.params)
 
     # -- fitting -------------------------------------------------------------------------------------
     def _per_emotion_sources(self, frames: Any, labels: Any, *, seed: int) -> dict[str, FrameSource]:

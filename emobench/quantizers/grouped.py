@@ -14,7 +14,7 @@ import torch
 
 from emobench.frames import FrameSource
 from emobench.quantizers.base import Progress, Quantizer, QuantizerError
-from emobench.quantizers.rvq import ResidualVQ, check_codes, train_budget
+from emobench.quantizers.rvq import ResidualVQ, check_codes, rvq_from_params, train_budget
 
 
 class _Columns:
@@ -69,14 +69,7 @@ class GroupedResidualVQ(Quantizer):
         self.bounds: list[tuple[int, int]] = []
 
     def _new_group(self) -> ResidualVQ:
-        p = self.params
-        return ResidualVQ(
-            n_stages=self.n_stages,
-            codebook_size=self.codebook_size,
-            max_points_per_centroid=p["max_points_per_centroid"],
-            n_iter=p["n_iter"],
-            tol=p["tol"],
-        )
+        return rvq_from_params(self.n_stages, self.codebook_size, self.params)
 
     def _fit(
         self, source: FrameSource, *, device: torch.device, seed: int, progress: Progress | None

@@ -185,3 +185,12 @@ def sum_codewords(codebooks: torch.Tensor, codes: torch.Tensor, depth: int) -> t
     for stage in range(depth):
         out += codebooks[stage][codes[:, stage]]
     return out
+
+
+def rvq_from_params(n_stages: int, codebook_size: int, params: dict) -> ResidualVQ:
+    """A ResidualVQ with the training settings of a composite quantizer (Emo-Q's per-emotion books,
+    grouped RVQ's per-group books), so every inner codebook trains the same way."""
+    return ResidualVQ(
+        n_stages=n_stages, codebook_size=codebook_size, max_points_per_centroid=params["max_points_per_centroid"],
+        n_iter=params["n_iter"], tol=params["tol"],
+    )
