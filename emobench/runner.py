@@ -100,7 +100,11 @@ def _check_names(config: RunConfig):
     from emobench.registries import corpora, probes, quantizers, upstreams
 
     upstreams.get(config.upstream)
-    probes.get(config.probe)
+    if getattr(probes.load(config.probe), "input_ndim", 2) != 2:
+        raise EmobenchError(
+            f"probe {config.probe!r} reads several layers per utterance ([N, layers, D]), but tasks probe the "
+            "one quantized layer's mean-pooled features; use --probe linear, mlp or e2v-head"
+        )
     for name in config.corpora:
         corpora.get(name)
     return quantizers.get(config.quantizer)

@@ -52,7 +52,7 @@ def _check_audio(corpus, progress) -> list[str]:
 @app.command("info")
 def info(
     name: Annotated[str, typer.Argument(help="Corpus name (see `emobench list corpora`), or NAME=PATH.")],
-    root: Annotated[str | None, typer.Option("--root", help="Corpus root (else $EMOBENCH_<NAME>_ROOT or the "
+    root: Annotated[str | None, typer.Option("--root", help="Corpus root (else EMOBENCH_NAME_ROOT, e.g. EMOBENCH_CREMA_D_ROOT, or the "
                                              "user config corpora.yaml).")] = None,
     label_set: Annotated[str, typer.Option("--label-set", help="emo4, crema6, emodb7, ravdess8, esd5, ... or "
                                            "comma-separated emotions.")] = "emo4",
