@@ -133,7 +133,7 @@ def summary_table(doc: dict, max_rows: int = 60) -> Table:
     title += "".join(f", {k} {next(iter(v))}" for k, v in constant.items() if k != "depth")
     table = Table(title=title + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")
     for k in keys:
-        table.add_column(k)
+        table.add_column(k, no_wrap=True)  # labels stay whole; headers of numbers may wrap
     if bitrate:
         table.add_column("bit/s", justify="right")
     for n in names:
