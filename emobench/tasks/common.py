@@ -34,17 +34,6 @@ def corpus_splits(ctx: TaskContext, codebook_protocol: str, fractions) -> dict:
     return out
 
 
-def training_utterances(ctx: TaskContext, splits, *, scheme: str = "balanced", target: str | None = None,
-                        target_share: float = 1.0, n_total: int | None = None) -> list[Utterance]:
-    """The utterances that fit codebooks, drawn from the split's codebook data with a composition."""
-    from emobench.quantizers.compositions import compose
-
-    pool = ctx.limit(splits.codebook_train or splits.train)
-    idx = compose([u.label for u in pool], scheme=scheme, target=target, target_share=target_share,
-                  n_total=n_total, seed=ctx.seed)
-    return [pool[i] for i in idx]
-
-
 @dataclass
 class DepthSweep:
     """Per-utterance results of evaluating one quantizer at every depth on one test set."""

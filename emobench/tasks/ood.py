@@ -20,7 +20,8 @@ from emobench.corpora.base import Utterance
 from emobench.errors import EmobenchError
 from emobench.results.records import metric
 from emobench.tasks.base import Task, TaskContext, TaskOutput
-from emobench.tasks.common import quantizer_info, sweep_depths, training_utterances
+from emobench.tasks.common import quantizer_info, sweep_depths
+from emobench.tasks.training import training_utterances
 
 DEFAULT_OOD = ("msp-podcast", "emns", "enterface", "jl-corpus")
 
@@ -130,7 +131,7 @@ class OODSER(Task):
         import pandas as pd
 
         from emobench import metrics as M
-        from emobench.tasks.rq2 import plan_codebooks, train_probe_on
+        from emobench.tasks.training import plan_codebooks, train_probe_on
 
         labels, lab = list(ctx.label_set), list(range(len(ctx.label_set)))
         proto = ood_protocol(ctx, self.ood, self.fractions, task=self.name)

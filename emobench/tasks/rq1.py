@@ -8,8 +8,6 @@ reconstructions of the test split. With several corpora, codebooks are trained l
 
 from __future__ import annotations
 
-import numpy as np
-
 from emobench.tasks.base import Task, TaskContext, TaskOutput
 from emobench.tasks.common import (
     DepthSweep,
@@ -17,8 +15,8 @@ from emobench.tasks.common import (
     corpus_splits,
     quantizer_info,
     sweep_depths,
-    training_utterances,
 )
+from emobench.tasks.training import train_probe_on, training_utterances
 
 
 class RQ1(Task):
@@ -41,11 +39,7 @@ class RQ1(Task):
             protocols[corpus] = splits.protocol
             cb_train = training_utterances(ctx, splits, scheme="balanced")
             quantizer = ctx.fit_quantizer(ctx.new_quantizer(), fs, cb_train, tag=f"rq1-{corpus}")
-            X_tr, train = ctx.pooled(fs, ctx.limit(splits.train))
-            X_va, val = ctx.pooled(fs, ctx.limit(splits.val))
-            y_tr = np.array([labels.index(u.label) for u in train])
-            y_va = np.array([labels.index(u.label) for u in val])
-            probe = ctx.train_probe(X_tr, y_tr, X_va, y_va)
+            probe = train_probe_on(ctx, fs, splits, labels)
             test = [u for u in ctx.limit(splits.test) if u.id in set(fs.utt_ids)]
             with ctx.timer("evaluate"):
                 sweep: DepthSweep = sweep_depths(ctx, fs, test, quantizer, probe)

@@ -21,7 +21,7 @@ from emobench.errors import EmobenchError
 from emobench.results.records import metric
 from emobench.tasks.base import Task, TaskContext, TaskOutput
 from emobench.tasks.common import quantizer_info, sweep_depths
-from emobench.tasks.rq2 import (
+from emobench.tasks.training import (
     balanced_quantizer,
     composition_notes,
     fit_emotion_codebooks,

@@ -26,7 +26,7 @@ from emobench.tasks.ood import (
     routed_predictions,
     select_depth,
 )
-from emobench.tasks.rq2 import composition_notes, plan_codebooks, train_probe_on
+from emobench.tasks.training import composition_notes, plan_codebooks, train_probe_on
 
 LAYOUTS = ("8x32", "8x64", "8x128", "32x2", "32x4", "64x2", "128x2")
 METHODS = {"Bal": 0.0, "Emo-Q(100)": 1.0, "Emo-Q(99)": 0.99}
