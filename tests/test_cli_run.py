@@ -119,3 +119,33 @@ def test_help_explains_every_option():
     for option in ("--upstream", "--quantizer", "--task", "--corpus", "--device", "--out", "--seed", "--limit"):
         assert option in result.output
     json.dumps(result.output)  # printable
+
+
+def _manifest_with_a_corrupt_file(tmp_path, cache_dir):
+    """A manifest over 32 demo clips (8 per emotion) plus one corrupt 'wav'."""
+    from emobench.corpora.demo import DemoCorpus
+
+    demo = DemoCorpus(root=cache_dir / "demo").load()
+    per_label: dict[str, list] = {}
+    for u in demo.utterances:
+        per_label.setdefault(u.label, []).append(u)
+    rows = [u for utts in per_label.values() for u in utts[:8]]
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00 definitely not audio")
+    lines = ["path,label,speaker"] + [f"{u.path},{u.label},{u.speaker}" for u in rows] + [f"{broken},sad,spk01"]
+    (tmp_path / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return tmp_path / "manifest.csv", broken
+
+
+def test_corrupt_audio_is_skipped_and_reported_or_fails_on_request(tmp_path, cache_dir):
+    manifest, broken = _manifest_with_a_corrupt_file(tmp_path, cache_dir)
+    base = ["run", "-c", f"manifest={manifest}", "--cache-dir", str(cache_dir), "--no-site"]
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "skip")])
+    assert result.exit_code == 0, result.output
+    (skipped,) = (tmp_path / "skip").glob("*.skipped.csv")
+    report = pd.read_csv(skipped)
+    assert len(report) == 1 and str(broken) in report.loc[0, "reason"]
+    doc = read_result(next((tmp_path / "skip").glob("*.json")))
+    assert doc["provenance"]["skipped_utterances"] == 1
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "fail"), "--on-bad-audio", "fail"])
+    assert result.exit_code == 1 and "broken.wav" in result.output and "Traceback" not in result.output
