@@ -66,6 +66,12 @@ def test_default_run_numbers_make_sense(default_run):
     from sklearn.metrics import recall_score
 
     assert np.isclose(recall_score(last["label"], last["pred"], average="macro"), uar[-1])
+    confusion = [m for m in doc["metrics"] if m["name"] == "confusion" and m["breakdown"].get("depth") == n_stages]
+    pd_confusion = pd.crosstab(last["label"], last["pred"])
+    for m in confusion:
+        expected = pd_confusion.get(m["breakdown"]["predicted"], {}).get(m["breakdown"]["emotion"], 0)
+        assert m["value"] == expected
+    assert sum(m["value"] for m in confusion) == len(last)
     bitrate = doc["quantizer"]["bitrate"]
     assert bitrate["bps"] == pytest.approx(n_stages * np.log2(doc["quantizer"]["codebook_size"]) * 100)
 

@@ -136,6 +136,9 @@ def classification_records(sweep: DepthSweep, labels, *, n_boot: int, seed: int,
         ]
         for i, r in M.recall_per_class(y, pred, lab_idx).items():
             recs.append(metric("recall", r, n=int((y == i).sum()), emotion=labels[i], **bd))
+        for (i, j), count in np.ndenumerate(M.confusion(y, pred, lab_idx)):  # rows: true, columns: predicted
+            recs.append(metric("confusion", count, unit="count", direction="none", emotion=labels[i],
+                               predicted=labels[j], **bd))
         return recs
 
     out += scores(cont_pred, condition="continuous", **breakdown)
