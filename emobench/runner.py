@@ -156,8 +156,9 @@ def _result_document(config: RunConfig, ctx, output, upstream_entry, quantizer_e
         "protocol": {**output.protocol, "seed": config.seed, "limit": config.limit},
         "provenance": {
             "emobench_version": __version__, "git_commit": git_commit(), "packages": package_versions(),
-            "machine": machine(), "device": device, "dtype": "float32",
-            "batch_size": getattr(ctx.cache, "batch_seconds", None), "seeds": [config.seed],
+            "machine": machine(), "device": device, "dtype": str(ctx.upstream.dtype).removeprefix("torch."),
+            # extraction batches are sized by audio duration, not by a count of utterances
+            "batch_size": None, "batch_seconds": getattr(ctx.cache, "batch_seconds", None), "seeds": [config.seed],
             "timings_s": {k: round(v, 3) for k, v in ctx.timings.items()},
             "skipped_utterances": len(ctx.skipped),
         },
