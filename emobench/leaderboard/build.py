@@ -33,6 +33,7 @@ from emobench.leaderboard.rows import (
 )
 from emobench.leaderboard.views import TASK_TITLES, task_views
 
+ASSETS = Path(__file__).resolve().parent  # templates/ and static/ ship inside the package
 MARKER = SITE_MARKER  # marks a folder as ours, so a rebuild may replace it (and collect skips it)
 
 
@@ -58,10 +59,8 @@ class BuildReport:
 def template_env():
     import jinja2
 
-    from emobench.catalogue import section_dir
-
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(section_dir("leaderboard") / "templates")),
+        loader=jinja2.FileSystemLoader(str(ASSETS / "templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(fmt=plot.fmt, bitrate=plot.fmt_bitrate, pretty=lambda x: json.dumps(x, indent=2))
@@ -155,7 +154,6 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
                progress: Callable[[str, int, int], None] | None = None) -> BuildReport:
     """Build the site from every result file under ``result_dirs`` into ``out_dir``; see the module doc."""
     from emobench import __version__
-    from emobench.catalogue import section_dir
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -183,7 +181,7 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
             problems=[(_shown(p.path, roots), p) for p in report.problems],
             duplicates=col.duplicates, **ctx))
         report.pages.insert(0, "index.html")
-        shutil.copytree(section_dir("leaderboard") / "static", staging / "static")
+        shutil.copytree(ASSETS / "static", staging / "static")
         report.n_runs = len(runs)
         report.seconds = time.perf_counter() - t0
         _write(staging / MARKER, json.dumps({"emobench_version": __version__, "built": ctx["built"],

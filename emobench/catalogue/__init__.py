@@ -1,8 +1,8 @@
-"""Where the declarative catalogue (tasks/, upstreams/, quantizers/, leaderboard/) lives.
+"""The declarative catalogue: one YAML spec per named upstream, quantizer and task.
 
-In a source checkout these are the repository's top-level folders; a built wheel carries them
-inside the package as ``emobench/_catalogue`` (see pyproject's force-include), so nothing called
-``tasks`` or ``quantizers`` is ever installed at the top level of site-packages.
+The specs live in this package's own folders (``emobench/catalogue/{tasks,upstreams,quantizers}``),
+so an editable install, ``pip install .`` and a wheel all find them at the same place, with no build
+hook, copy or symlink, and nothing called ``tasks`` or ``quantizers`` reaches site-packages' top level.
 """
 
 from __future__ import annotations
@@ -15,23 +15,20 @@ import yaml
 
 from emobench.errors import RegistryError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-SECTIONS = ("tasks", "upstreams", "quantizers", "leaderboard")
+_HERE = Path(__file__).resolve().parent
+SECTIONS = ("tasks", "upstreams", "quantizers")
 
 
 @cache
 def catalogue_root() -> Path:
-    """Folder holding the catalogue sections; EMOBENCH_CATALOGUE overrides it."""
-    override = os.environ.get("EMOBENCH_CATALOGUE")
-    candidates = [Path(override)] if override else []
-    candidates += [_PACKAGE_DIR / "_catalogue", _PACKAGE_DIR.parent]
-    for root in candidates:
-        if (root / "quantizers").is_dir() and (root / "upstreams").is_dir():
-            return root
-    raise RegistryError(
-        f"emobench's catalogue was not found (looked in {', '.join(map(str, candidates))}); "
-        "reinstall emobench or set EMOBENCH_CATALOGUE to a folder with tasks/, upstreams/, quantizers/"
-    )
+    """Folder holding the catalogue sections (this package); EMOBENCH_CATALOGUE overrides it."""
+    root = Path(os.environ.get("EMOBENCH_CATALOGUE") or _HERE)
+    if not all((root / s).is_dir() for s in SECTIONS):
+        raise RegistryError(
+            f"emobench's catalogue was not found in {root}; reinstall emobench or set EMOBENCH_CATALOGUE "
+            "to a folder with tasks/, upstreams/ and quantizers/"
+        )
+    return root
 
 
 def section_dir(section: str) -> Path:
