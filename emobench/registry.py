@@ -1,9 +1,8 @@
 """One registry type for every kind of plugin: upstreams, quantizers, tasks, corpora, probes.
 
-Entries come from three sources and are merged lazily on first use:
-  * built-ins: a table of ``"module:Attr"`` strings inside emobench (nothing imported until used);
-  * catalogue specs: one YAML file per named thing in the top-level catalogue folders, whose
-    ``impl`` names a built-in implementation (or a ``"module:Attr"``) and whose ``params`` configure it;
+Entries come from two sources and are merged lazily on first use:
+  * catalogue specs: one YAML file per named thing in ``emobench/catalogue/<kind>/``, whose ``impl``
+    is a ``"module:Attr"`` string (nothing is imported until used) and whose ``params`` configure it;
   * third-party entry points in the group ``emobench.<kind>``.
 Two sources claiming one name is an error naming both; an unknown name suggests close ones.
 """
@@ -17,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emobench.catalogue import iter_specs
+from emobench.catalogue import SECTIONS, iter_specs
 from emobench.errors import RegistryError
 
 
@@ -52,21 +51,10 @@ def import_object(target: str, *, context: str) -> Any:
 class Registry:
     """Name -> Entry for one kind of plugin."""
 
-    def __init__(
-        self,
-        kind: str,
-        *,
-        implementations: Mapping[str, str] | None = None,
-        builtins: Mapping[str, tuple[str, str]] | None = None,
-        catalogue_section: str | None = None,
-        singular: str | None = None,
-    ):
+    def __init__(self, kind: str, *, singular: str | None = None):
         self.kind = kind
         self.singular = singular or kind.removesuffix("s")
         self.group = f"emobench.{kind}"
-        self.implementations = dict(implementations or {})  # impl key -> "module:Attr"
-        self._builtins = dict(builtins or {})  # name -> ("module:Attr", description)
-        self._catalogue_section = catalogue_section
         self._entries: dict[str, Entry] | None = None
         self._extra: dict[str, Entry] = {}
 
@@ -83,17 +71,14 @@ class Registry:
                 )
             found[entry.name] = entry
 
-        for name, (impl, description) in self._builtins.items():
-            add(Entry(name, self.kind, description, impl, source=f"built-in ({impl})"))
-        if self._catalogue_section:
-            for path, spec in iter_specs(self._catalogue_section):
-                meta = {k: v for k, v in spec.items() if k not in ("name", "impl", "description", "params")}
-                add(
-                    Entry(
-                        spec["name"], self.kind, str(spec["description"]).strip(), spec["impl"],
-                        source=f"catalogue spec {path}", params=dict(spec.get("params") or {}), meta=meta,
-                    )
+        for path, spec in iter_specs(self.kind) if self.kind in SECTIONS else ():
+            meta = {k: v for k, v in spec.items() if k not in ("name", "impl", "description", "params")}
+            add(
+                Entry(
+                    spec["name"], self.kind, str(spec["description"]).strip(), spec["impl"],
+                    source=f"catalogue spec {path}", params=dict(spec.get("params") or {}), meta=meta,
                 )
+            )
         for ep in importlib_metadata.entry_points(group=self.group):
             dist = ep.dist.name if ep.dist is not None else "unknown distribution"
             add(
@@ -144,8 +129,7 @@ class Registry:
     def load_entry(self, entry: Entry) -> Any:
         if callable(entry.impl):
             return entry.impl
-        target = self.implementations.get(entry.impl, entry.impl)
-        return import_object(target, context=f"{self.kind} {entry.name!r} from {entry.source}")
+        return import_object(entry.impl, context=f"{self.kind} {entry.name!r} from {entry.source}")
 
     def create(self, name: str, **overrides: Any) -> Any:
         """Instantiate an entry: its implementation called with the spec's params plus overrides."""

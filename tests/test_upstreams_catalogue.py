@@ -20,11 +20,11 @@ def test_spec_metadata(name):
     entry = upstreams.get(name)
     if not entry.source.startswith("catalogue"):
         pytest.skip("not a catalogue entry")
-    assert entry.impl in upstreams.implementations
+    assert entry.impl.startswith("emobench.upstreams.")
     meta = entry.meta
     assert isinstance(meta.get("trained_on"), list) and meta.get("license")
-    assert "frame_rate_hz" in meta and "default_layer" in meta or entry.impl == "precomputed"
+    assert "frame_rate_hz" in meta and "default_layer" in meta or entry.impl.endswith(":PrecomputedUpstream")
     if "n_layers" in meta:
         assert 0 <= meta["default_layer"] < meta["n_layers"]
-    if entry.impl in ("transformers", "funasr"):
+    if entry.impl.endswith((":TransformersUpstream", ":Emotion2VecUpstream")):
         assert entry.params.get("model") and entry.params.get("revision")

@@ -1,6 +1,6 @@
-"""The declarative catalogue: one YAML spec per named upstream, quantizer and task.
+"""The declarative catalogue: one YAML spec per named upstream, quantizer, task, corpus and probe.
 
-The specs live in this package's own folders (``emobench/catalogue/{tasks,upstreams,quantizers}``),
+The specs live in this package's own folders (``emobench/catalogue/<kind>/<name>.yaml``),
 so an editable install, ``pip install .`` and a wheel all find them at the same place, with no build
 hook, copy or symlink, and nothing called ``tasks`` or ``quantizers`` reaches site-packages' top level.
 """
@@ -16,7 +16,7 @@ import yaml
 from emobench.errors import RegistryError
 
 _HERE = Path(__file__).resolve().parent
-SECTIONS = ("tasks", "upstreams", "quantizers")
+SECTIONS = ("tasks", "upstreams", "quantizers", "corpora", "probes")
 
 
 @cache
@@ -26,7 +26,7 @@ def catalogue_root() -> Path:
     if not all((root / s).is_dir() for s in SECTIONS):
         raise RegistryError(
             f"emobench's catalogue was not found in {root}; reinstall emobench or set EMOBENCH_CATALOGUE "
-            "to a folder with tasks/, upstreams/ and quantizers/"
+            f"to a folder with {', '.join(s + '/' for s in SECTIONS)}"
         )
     return root
 
