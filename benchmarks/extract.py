@@ -1,6 +1,7 @@
 """Extraction benchmark: emobench's cached extraction vs each model's bare forward pass, on CPU.
 
-For every backend (base-size, randomly initialised: nothing is downloaded) and the same synthetic audio:
+For every backend (base-size, randomly initialised: nothing is downloaded; the whisper-ct2 rows run the real
+Whisper-base weights of the ct2 extra) and the same synthetic audio:
   * bare:     the model's own forward pass, one utterance at a time, on pre-decoded audio;
   * emobench: FeatureCache.features on a fresh cache (audio hashing, decoding, forward, fp16 shards,
               checksums, atomic writes included);
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]  # tiny_models holds the model builders shared with tests
 
 BACKENDS = ["fbank", "wavlm-base", "hubert-base", "wav2vec2-base", "wav2vec2-base-layernorm", "whisper-base",
-            "emotion2vec-base", "s3prl-wavlm-base", "egemaps"]
+            "whisper-ct2", "whisper-ct2-int8", "emotion2vec-base", "s3prl-wavlm-base", "egemaps"]
 
 
 def write_audio(folder: Path, n: int, seed: int = 0):
@@ -90,6 +91,8 @@ def build(backend: str, work: Path):
                         x = (x - x.mean()) / torch.sqrt(x.var() + 1e-7)
                     net(x, output_hidden_states=True)
         return up, bare
+    if backend in ("whisper-ct2", "whisper-ct2-int8"):
+        return build_ct2(backend, work)
     if backend == "emotion2vec-base":
         from tiny_models import save_tiny_e2v, tiny_e2v_model_conf
 
@@ -124,6 +127,31 @@ def build(backend: str, work: Path):
         up = EGeMAPSUpstream()
         return up, lambda waves: [up.smile.process_signal(w, 16000) for w in waves]
     raise SystemExit(f"unknown backend {backend}")
+
+
+def build_ct2(backend: str, work: Path):
+    """The real Whisper-base through CTranslate2; bare: WhisperFeatureExtractor + one encode call per window,
+    as a faster-whisper user runs it, with the same compute type and threads."""
+    import ctranslate2
+    import torch
+    from transformers import WhisperFeatureExtractor
+
+    from emobench.upstreams.ct2_files import packaged_whisper_base
+    from emobench.upstreams.whisper_ct2 import CT2WhisperUpstream
+
+    compute_type = "int8" if backend.endswith("int8") else "float32"
+    folder, _ = packaged_whisper_base(cache_dir=work)  # assembled in the temporary folder, outside the timings
+    up = CT2WhisperUpstream(model=str(folder), compute_type=compute_type)  # threads: torch's, as --threads sets
+    model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=compute_type,
+                                       intra_threads=torch.get_num_threads())
+    fe = WhisperFeatureExtractor(feature_size=80)
+
+    def bare(waves):
+        for w in waves:
+            for s in range(0, len(w), 480_000):
+                mel = fe(w[s : s + 480_000], sampling_rate=16000, return_tensors="np").input_features
+                model.encode(ctranslate2.StorageView.from_array(mel), to_cpu=True)
+    return up, bare
 
 
 def run_one(backend: str, n_utts: int, repeats: int, threads: int) -> dict:

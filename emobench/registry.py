@@ -1,9 +1,10 @@
 """One registry type for every kind of plugin: upstreams, quantizers, tasks, corpora, probes.
 
 Entries come from two sources and are merged lazily on first use:
-  * catalogue specs: one YAML file per named thing in ``emobench/catalogue/<kind>/``, whose ``impl``
-    is a ``"module:Attr"`` string (nothing is imported until used) and whose ``params`` configure it;
-  * third-party entry points in the group ``emobench.<kind>``.
+  * catalogue specs: one YAML file per named thing in ``emobench/catalogue/<kind>/``, validated into the
+    kind's typed spec (``emobench.specs``); ``impl`` is a ``"module:Attr"`` string imported only when used;
+  * third-party entry points in the group ``emobench.<kind>``: the object may carry a ``spec`` attribute
+    (a spec of the kind, or a mapping of its fields); otherwise a minimal spec is made from its docstring.
 Two sources claiming one name is an error naming both; an unknown name suggests close ones.
 """
 
@@ -12,25 +13,38 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.metadata as importlib_metadata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from emobench.catalogue import SECTIONS, iter_specs
+from emobench.catalogue import SECTIONS, iter_specs, typed_spec
 from emobench.errors import RegistryError
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A named, not yet imported, registry entry."""
+    """A named registry entry: its typed spec, where it came from, and (for code entries) the object."""
 
-    name: str
+    spec: Any  # emobench.specs.Spec subclass
     kind: str
-    description: str
-    impl: str | Callable  # "module:Attr", or an object registered programmatically
-    source: str  # where the entry came from, shown in errors and `emobench list`
-    params: Mapping[str, Any] = field(default_factory=dict)
-    meta: Mapping[str, Any] = field(default_factory=dict)  # other spec fields: license, trained_on, ...
+    source: str  # shown in errors and `emobench list --sources`
+    obj: Callable | None = None  # registered in code, or an entry point loaded lazily
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def impl(self) -> str:
+        return self.spec.impl
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.spec.params)
 
 
 def import_object(target: str, *, context: str) -> Any:
@@ -42,10 +56,18 @@ def import_object(target: str, *, context: str) -> Any:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise RegistryError(f"{context}: cannot import {module_name!r} ({type(exc).__name__}: {exc})") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError as exc:
-        raise RegistryError(f"{context}: module {module_name!r} has no attribute {attr!r}") from exc
+    obj = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise RegistryError(f"{context}: module {module_name!r} has no attribute {attr!r}") from exc
+    return obj
+
+
+def _first_line(obj: Any) -> str:
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""
 
 
 class Registry:
@@ -56,9 +78,22 @@ class Registry:
         self.singular = singular or kind.removesuffix("s")
         self.group = f"emobench.{kind}"
         self._entries: dict[str, Entry] | None = None
-        self._extra: dict[str, Entry] = {}
+        self._extra: list[Entry] = []
 
     # -- collecting ---------------------------------------------------------------------------
+    def _spec(self, data: dict[str, Any], where: str):
+        if self.kind in SECTIONS:
+            return typed_spec(self.kind, data, where=where)
+        from emobench.specs import Spec
+
+        return Spec.model_validate(data)
+
+    def _entry_point(self, ep) -> Entry:
+        dist = ep.dist.name if ep.dist is not None else "unknown distribution"
+        source = f"entry point {ep.name} = {ep.value} (group {self.group}, package {dist})"
+        return Entry(self._spec({"name": ep.name, "description": f"plugin from {dist}", "impl": ep.value}, source),
+                     self.kind, source)
+
     def _collect(self) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
 
@@ -72,22 +107,10 @@ class Registry:
             found[entry.name] = entry
 
         for path, spec in iter_specs(self.kind) if self.kind in SECTIONS else ():
-            meta = {k: v for k, v in spec.items() if k not in ("name", "impl", "description", "params")}
-            add(
-                Entry(
-                    spec["name"], self.kind, str(spec["description"]).strip(), spec["impl"],
-                    source=f"catalogue spec {path}", params=dict(spec.get("params") or {}), meta=meta,
-                )
-            )
+            add(Entry(spec, self.kind, f"catalogue spec {path}"))
         for ep in importlib_metadata.entry_points(group=self.group):
-            dist = ep.dist.name if ep.dist is not None else "unknown distribution"
-            add(
-                Entry(
-                    ep.name, self.kind, f"plugin from {dist}", ep.value,
-                    source=f"entry point {ep.name} = {ep.value} (group {self.group}, package {dist})",
-                )
-            )
-        for entry in self._extra.values():
+            add(self._entry_point(ep))
+        for entry in self._extra:
             add(entry)
         return found
 
@@ -99,14 +122,26 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self.entries())
 
-    def register(self, name: str, impl: str | Callable, description: str = "", **params: Any) -> None:
-        """Add an entry from code (tests, notebooks). Same duplicate rules as the other sources."""
-        self._extra[name] = Entry(name, self.kind, description, impl, source="registered in code", params=params)
+    def register(self, name: str, impl: str | Callable, description: str = "", **fields: Any) -> Entry:
+        """Add an entry from code (tests, notebooks): ``impl`` is a "module:Attr" or the object itself;
+        ``fields`` are spec fields (``params={...}``, ...). Same duplicate rules as the other sources."""
+        obj = None if isinstance(impl, str) else impl
+        target = impl if isinstance(impl, str) else f"{getattr(impl, '__module__', 'code')}:{impl.__qualname__}"
+        spec = self._spec({"name": name, "description": description or _first_line(obj) or name, "impl": target,
+                           **fields}, where=f"{self.singular} {name!r} registered in code")
+        entry = Entry(spec, self.kind, "registered in code", obj)
+        self._extra = [e for e in self._extra if e.name != name] + [entry]
         self._entries = None
-        self.entries()
+        try:
+            self.entries()
+        except RegistryError:
+            self._extra.remove(entry)
+            self._entries = None
+            raise
+        return entry
 
     def unregister(self, name: str) -> None:
-        self._extra.pop(name, None)
+        self._extra = [e for e in self._extra if e.name != name]
         self._entries = None
 
     # -- resolving ----------------------------------------------------------------------------
@@ -114,7 +149,7 @@ class Registry:
         entries = self.entries()
         if name in entries:
             return entries[name]
-        close = difflib.get_close_matches(name, list(entries), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(str(name), list(entries), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise RegistryError(
             f"unknown {self.singular} {name!r}{hint} "
@@ -123,20 +158,18 @@ class Registry:
 
     def load(self, name: str) -> Any:
         """The implementation object (class or factory) behind a name."""
-        entry = self.get(name)
-        return self.load_entry(entry)
+        return self.load_entry(self.get(name))
 
     def load_entry(self, entry: Entry) -> Any:
-        if callable(entry.impl):
-            return entry.impl
+        if entry.obj is not None:
+            return entry.obj
         return import_object(entry.impl, context=f"{self.kind} {entry.name!r} from {entry.source}")
 
     def create(self, name: str, **overrides: Any) -> Any:
-        """Instantiate an entry: its implementation called with the spec's params plus overrides."""
+        """Instantiate an entry with its spec's params plus ``overrides``, validated first
+        (an unknown key lists the valid ones; see ``emobench.params``)."""
+        from emobench.params import build
+
         entry = self.get(name)
-        factory = self.load_entry(entry)
-        params = {**entry.params, **overrides}
-        try:
-            return factory(**params)
-        except TypeError as exc:
-            raise RegistryError(f"{self.kind} {name!r} from {entry.source}: bad parameters {params}: {exc}") from exc
+        return build(self.load_entry(entry), {**entry.params, **overrides},
+                     where=f"{self.singular} {name!r} ({entry.source})")

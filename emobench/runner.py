@@ -1,11 +1,14 @@
-"""Run one task: corpora -> splits -> features (cached) -> quantizer -> probe -> metrics -> result file.
+"""Run one benchmark: resolve -> load corpora -> build the upstream -> run the task (once per training
+seed) -> write the result. The site is built separately (``emobench.leaderboard.build_site``).
 
-The CLI is a thin layer over ``run``; notebooks and scripts can call it directly.
+The CLI is a thin layer over ``run``; notebooks and scripts call it directly::
+
+    from emobench import RunConfig, run
+    outcome = run(RunConfig(upstream="fbank", task="rq1"), out_dir="results")
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,155 +16,136 @@ from typing import Any
 
 from emobench.config import RunConfig
 from emobench.errors import EmobenchError
+from emobench.resolve import ResolvedRun, resolve
 
 
 @dataclass
 class RunOutcome:
     result_path: Path
     result: dict[str, Any]
-    site_dir: Path | None
     wall_s: float
+    resolved: ResolvedRun
 
 
-def load_corpora(config: RunConfig, *, progress=None, cache_root: Path | None = None) -> dict:
-    """Instantiate and load every corpus named in the config (root None: the loader's own lookup)."""
-    from emobench.registries import corpora
+@dataclass
+class Prepared:
+    """A resolved run with its corpora loaded and its identity known (nothing extracted yet)."""
 
+    resolved: ResolvedRun
+    corpora: dict[str, Any]
+    fingerprints: dict[str, str]
+    run_hash: str
+    task: Any
+
+
+def load_corpora(resolved: ResolvedRun, *, cache_root: Path, progress=None) -> dict[str, Any]:
+    """Every corpus of the run, loaded (the demo corpus is generated into the cache on first use)."""
     loaded = {}
-    for name, root in config.corpora.items():
-        kwargs: dict[str, Any] = {"root": root}
-        if name == "demo":  # generated, so it lives in the cache
-            kwargs.update(progress=progress, root=root or (cache_root / "demo" if cache_root else None))
-        corpus = corpora.create(name, **kwargs).load()
+    for name, comp in resolved.corpora.items():
+        runtime = {}
+        if name == "demo":
+            runtime["progress"] = progress
+            if comp.params.get("root") is None:
+                comp = comp.with_params(root=str(cache_root / "demo"))
+        corpus = comp.build(**runtime).load()
         loaded[corpus.name] = corpus
     return loaded
 
 
-def run(
-    config: RunConfig, *, out_dir: str | Path = "emobench-results", device: str = "auto", progress=None,
-    on_bad_audio: str = "skip", build_site: bool = True, cache_root: str | Path | None = None,
-) -> RunOutcome:
-    """Run ``config`` and write ``<out>/<run_id>.json`` (+ CSV, predictions) and ``<out>/site``."""
+def prepare(resolved: ResolvedRun, *, cache_root: Path, progress=None) -> Prepared:
+    """Load the corpora, fingerprint their content and let the task check them: the run's identity."""
+    from emobench.cache.keys import AudioHasher
+
+    task = resolved.task.build()
+    corpora = load_corpora(resolved, cache_root=cache_root, progress=progress)
+    hasher = AudioHasher(cache_root / "features")
+    fingerprints = {n: c.content_fingerprint(hasher.file_hash) for n, c in corpora.items()}
+    hasher.save()
+    task.name = resolved.task.name
+    task.check(corpora)  # before any expensive work
+    return Prepared(resolved, corpora, fingerprints, resolved.run_hash(fingerprints), task)
+
+
+def run(config: RunConfig | ResolvedRun, *, out_dir: str | Path = "emobench-results", device: str = "auto",
+        progress=None, on_bad_audio: str = "skip", cache_root: str | Path | None = None) -> RunOutcome:
+    """Run ``config`` and write ``<out>/<run_id>.json`` with its CSV, predictions and skipped sidecars."""
+    from emobench.cache_dirs import cache_root as default_cache_root
     from emobench.fsutil import ensure_writable_dir
 
     start = time.perf_counter()
+    resolved = config if isinstance(config, ResolvedRun) else resolve(config)
+    if on_bad_audio not in ("skip", "fail"):
+        raise EmobenchError(f"on_bad_audio must be 'skip' or 'fail', got {on_bad_audio!r}")
     out_dir = ensure_writable_dir(out_dir)
-    from emobench.registries import tasks, upstreams
+    root = Path(cache_root).expanduser() if cache_root else default_cache_root()
+    prepared = prepare(resolved, cache_root=root, progress=progress)
+    doc, predictions, skipped = execute(prepared, device=device, progress=progress, on_bad_audio=on_bad_audio,
+                                        cache_root=root, start=start)
+    from emobench.results import write_result
 
-    task = tasks.create(config.task, **config.task_params)
-    quantizer_entry = _check_names(config)
-    root = Path(cache_root) if cache_root else None
-    corpora = load_corpora(config, progress=progress, cache_root=root)
-    task.check(corpora)  # fail before any expensive work
+    path = write_result(doc, out_dir, predictions=predictions, skipped=skipped)
+    return RunOutcome(result_path=path, result=doc, wall_s=time.perf_counter() - start, resolved=resolved)
 
+
+def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cache_root: Path, start: float):
+    """Build the upstream and the services, run the task for every training seed, assemble the result."""
     import torch
 
     from emobench.cache import FeatureCache
-    from emobench.cache_dirs import cache_root as default_cache_root
+    from emobench.cache.artifacts import ArtifactStore
+    from emobench.cache.feature_cache import cache_identity
     from emobench.device import resolve_device
-    from emobench.tasks.base import TaskContext
+    from emobench.results.document import build
+    from emobench.tasks.inputs import Features, Probes, Quantizers, TaskInputs, Timer
 
-    torch.manual_seed(config.seed)
+    resolved = prepared.resolved
+    timer = Timer()
     dev = resolve_device(device)
-    upstream_entry = upstreams.get(config.upstream)
-    upstream = upstreams.create(config.upstream, **config.upstream_params)
-    upstream.to(dev)
-    layer = config.layer if config.layer is not None else upstream.default_layer
+    with timer("load upstream"):
+        upstream = resolved.upstream.build()
+        upstream.to(dev)
+    check_spec_facts(resolved, upstream)
+    layer = resolved.layer if resolved.layer is not None else upstream.default_layer
     if not 0 <= layer < upstream.n_layers:
-        raise EmobenchError(
-            f"layer {layer} is out of range for upstream {config.upstream!r} (layers 0..{upstream.n_layers - 1})"
-        )
-    root = root or default_cache_root()
-    ctx = TaskContext(
-        config=config, corpora=corpora, upstream=upstream, layer=layer, device=dev,
-        cache=FeatureCache(root), codebook_dir=root / "codebooks", progress=progress,
-        on_bad_audio=on_bad_audio,
-    )
-    output = task.run(ctx)
-    wall = time.perf_counter() - start
-    ctx.timings["total"] = wall
-    doc = _result_document(config, ctx, output, upstream_entry, quantizer_entry, str(dev))
-    from emobench.results import write_result
+        raise EmobenchError(f"layer {layer} is out of range for upstream {resolved.upstream.name!r} "
+                            f"(layers 0..{upstream.n_layers - 1})")
+    identity = cache_identity(upstream)
+    features = Features(FeatureCache(cache_root), upstream, layer, dev, timer, progress, on_bad_audio)
+    outputs, fitted, probes_info = [], [], None
+    for seed in resolved.seeds:
+        torch.manual_seed(seed)
+        quantizers = Quantizers(resolved.roles, ArtifactStore(cache_root, "codebooks"),
+                                {"upstream": identity}, dev, seed, timer, progress)
+        probes = Probes(resolved.probe, upstream, layer, ArtifactStore(cache_root, "probes"), dev, seed, timer,
+                        upstream_identity=identity)
+        inputs = TaskInputs(corpora=prepared.corpora, upstream=upstream, layer=layer, features=features,
+                            quantizers=quantizers, probes=probes, seed=resolved.seed, train_seed=seed,
+                            limit=resolved.limit, device=dev, timer=timer, progress=progress)
+        out = prepared.task.run(inputs)
+        if out.predictions is not None and len(resolved.seeds) > 1:
+            out.predictions.insert(0, "seed", seed)
+        outputs.append(out)
+        fitted += [{**f, "seed": seed} for f in quantizers.fitted]
+        probes_info = probes.info()
+    timings = dict(timer.totals)
+    timings["total"] = time.perf_counter() - start
+    doc = build(resolved=resolved, run_hash=prepared.run_hash, spec=resolved.task.spec, corpora=prepared.corpora,
+                fingerprints=prepared.fingerprints, upstream=upstream, layer=layer, outputs=outputs,
+                quantizers=fitted, probe=probes_info, timings=timings, skipped=len(features.skipped),
+                device=str(dev), notes=inputs.notes)
+    import pandas as pd
 
-    path = write_result(doc, out_dir, predictions=output.predictions)
-    if ctx.skipped:
-        _write_skipped(out_dir / f"{doc['run_id']}.skipped.csv", ctx.skipped)
-    site = None
-    if build_site:
-        from emobench.leaderboard.build import build_site as build
-
-        site = out_dir / "site"
-        build([out_dir], site)
-    return RunOutcome(result_path=path, result=doc, site_dir=site, wall_s=time.perf_counter() - start)
-
-
-def _check_names(config: RunConfig):
-    """Resolve every registry name up front so a typo fails in milliseconds, not after extraction."""
-    from emobench.registries import corpora, probes, quantizers, upstreams
-
-    upstreams.get(config.upstream)
-    if getattr(probes.load(config.probe), "input_ndim", 2) != 2:
-        raise EmobenchError(
-            f"probe {config.probe!r} reads several layers per utterance ([N, layers, D]), but tasks probe the "
-            "one quantized layer's mean-pooled features; use --probe linear, mlp or e2v-head"
-        )
-    for name in config.corpora:
-        corpora.get(name)
-    return quantizers.get(config.quantizer)
+    preds = [o.predictions for o in outputs if o.predictions is not None]
+    return doc, (pd.concat(preds, ignore_index=True) if preds else None), features.skipped
 
 
-def _write_skipped(path: Path, skipped) -> None:
-    import csv
-
-    from emobench.fsutil import atomic_path
-
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["utt_id", "reason"])
-        w.writerows(skipped)
-
-
-def _result_document(config: RunConfig, ctx, output, upstream_entry, quantizer_entry, device: str) -> dict:
-    from emobench import __version__
-    from emobench.provenance import git_commit, machine, package_versions
-
-    created = dt.datetime.now(dt.timezone.utc)
-    synthetic = any(c.synthetic for c in ctx.corpora.values())
-    qinfo = {**output.quantizer_info, "name": config.quantizer}
-    qinfo.setdefault("layout", "n/a")
-    notes = list(output.notes) + ctx.notes
-    if synthetic:
-        notes.insert(0, "SYNTHETIC DATA: computed on emobench's generated demo corpus, not real speech.")
-    return {
-        "schema_version": 1,
-        "run_id": f"{config.task}-{config.upstream}-{config.quantizer}-{config.hash[:10]}",
-        "created_at": created.isoformat(timespec="seconds"),
-        "task": config.task,
-        "synthetic": synthetic,
-        "config": config.to_dict(),
-        "config_hash": config.hash,
-        "upstream": {
-            "name": config.upstream, "layer": ctx.layer, "frame_rate_hz": float(ctx.upstream.frame_rate_hz),
-            "dim": int(ctx.upstream.dim), "trained_on": list(upstream_entry.meta.get("trained_on", []) or []),
-            "identity": ctx.upstream.identity(),
-        },
-        "quantizer": qinfo,
-        "probe": output.probe_info,
-        "corpora": [
-            {"name": name, "fingerprint": c.fingerprint, "n_utterances": len(c.utterances),
-             "role": output.corpora_roles.get(name, "eval"), "synthetic": c.synthetic,
-             "label_set": list(c.label_set), "dropped": c.dropped}
-            for name, c in ctx.corpora.items()
-        ],
-        "protocol": {**output.protocol, "seed": config.seed, "limit": config.limit},
-        "provenance": {
-            "emobench_version": __version__, "git_commit": git_commit(), "packages": package_versions(),
-            "machine": machine(), "device": device, "dtype": str(ctx.upstream.dtype).removeprefix("torch."),
-            # extraction batches are sized by audio duration, not by a count of utterances
-            "batch_size": None, "batch_seconds": getattr(ctx.cache, "batch_seconds", None), "seeds": [config.seed],
-            "timings_s": {k: round(v, 3) for k, v in ctx.timings.items()},
-            "skipped_utterances": len(ctx.skipped),
-        },
-        "metrics": output.metrics,
-        "notes": notes,
-    }
+def check_spec_facts(resolved: ResolvedRun, upstream) -> None:
+    """The spec's layers/dim/frame rate must describe the built model, unless the user changed the model."""
+    spec, params = resolved.upstream.spec, resolved.config.upstream_params
+    if any(k in params for k in ("model", "root", "checkpoint", "entry")):
+        return  # another model than the one the spec describes: its own facts are recorded
+    for fact in ("n_layers", "dim", "frame_rate_hz"):
+        declared, actual = getattr(spec, fact), getattr(upstream, fact)
+        if declared is not None and float(declared) != float(actual):
+            raise EmobenchError(f"upstream {resolved.upstream.name!r}: its spec says {fact}={declared} but the "
+                                f"model has {actual}; fix emobench/catalogue/upstreams/{resolved.upstream.name}.yaml")

@@ -249,6 +249,59 @@ def predefined(
     return _finish(parts, protocol)
 
 
+def from_file(utts: Iterable[Utterance], *, path: str, speaker_independent: bool = False) -> Splits:
+    """A split written by ``emobench corpus info --export`` (CSV ``utt_id,part``): reproduce a number exactly."""
+    import csv
+
+    parts: dict[str, str] = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if set(reader.fieldnames or []) < {"utt_id", "part"}:
+                raise CorpusError(f"split file {path} needs columns utt_id,part (as `emobench corpus info --export` writes)")
+            for lineno, row in enumerate(reader, start=2):
+                if row["part"] not in PARTS + ("codebook_train",):
+                    raise CorpusError(f"split file {path} line {lineno}: part {row['part']!r} is not one of {PARTS}")
+                parts[row["utt_id"]] = row["part"]
+    except OSError as exc:
+        raise CorpusError(f"cannot read split file {path}: {exc.strerror or exc}") from exc
+    ordered = _sorted_unique(utts)
+    missing = sorted(set(parts) - {u.id for u in ordered})
+    if missing:
+        raise CorpusError(f"split file {path} names {len(missing)} utterances not in the corpus (e.g. {missing[0]}); "
+                          "was it exported from another release or label set?")
+    out: dict[str, list[Utterance]] = {"train": [], "val": [], "test": [], "codebook_train": []}
+    for u in ordered:
+        if u.id in parts:
+            out[parts[u.id]].append(u)
+    protocol = {"name": "from_file", "seed": None, "file": str(path), "speaker_independent": speaker_independent,
+                "unused": len(ordered) - len(parts)}
+    return _finish(out, protocol)
+
+
+# name -> function(utts, *, seed, fractions, **params) -> Splits or list[Splits]
+PROTOCOLS = {
+    "stratified": lambda utts, *, seed, fractions, **kw: stratified(utts, seed=seed, fractions=fractions, **kw),
+    "speaker_independent": lambda utts, *, seed, fractions, **kw: speaker_independent(
+        utts, seed=seed, fractions=fractions, **kw),
+    "kfold": lambda utts, *, seed, fractions, **kw: kfold(utts, seed=seed, **kw),
+    "predefined": lambda utts, *, seed, fractions, **kw: predefined(utts, **kw),
+    "from_file": lambda utts, *, seed, fractions, **kw: from_file(utts, **kw),
+}
+
+
+def split(utts: Iterable[Utterance], protocol: str = "stratified", *, seed: int, fractions=PAPER_FRACTIONS,
+          **params: Any) -> list[Splits]:
+    """Split ``utts`` with a named protocol (``PROTOCOLS``); k-fold gives k Splits, the others one."""
+    if protocol not in PROTOCOLS:
+        raise EmobenchError(f"unknown split protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    try:
+        out = PROTOCOLS[protocol](list(utts), seed=seed, fractions=fractions, **params)
+    except TypeError as exc:
+        raise EmobenchError(f"split protocol {protocol!r}: bad parameters {params} ({exc})") from None
+    return out if isinstance(out, list) else [out]
+
+
 def _split_corpora(utts: Iterable[Utterance], held_out: str) -> tuple[list[Utterance], list[Utterance]]:
     ordered = _sorted_unique(utts)
     held = [u for u in ordered if u.corpus == held_out]
@@ -262,18 +315,23 @@ def _split_corpora(utts: Iterable[Utterance], held_out: str) -> tuple[list[Utter
 
 
 def leave_one_corpus_out(
-    utts: Iterable[Utterance], *, held_out: str, seed: int, fractions=PAPER_FRACTIONS
-) -> Splits:
-    """RQ1/RQ2: codebooks fit on the other corpora's train parts; the held-out corpus is split for the probe."""
+    utts: Iterable[Utterance], *, held_out: str, seed: int, fractions=PAPER_FRACTIONS, protocol: str = "stratified",
+    **params: Any,
+) -> list[Splits]:
+    """RQ1/RQ2: codebooks fit on the other corpora's train parts; the held-out corpus is split for the probe
+    with ``protocol`` (one Splits per fold)."""
     fractions = _check_fractions(fractions)
     held, rest = _split_corpora(utts, held_out)
     codebook, _, _ = _stratified_parts(rest, fractions, seed)
-    train, val, test = _stratified_parts(held, fractions, seed)
-    protocol = {
-        "name": "leave_one_corpus_out", "seed": seed, "fractions": list(fractions), "held_out": held_out,
-        "speaker_independent": False, "codebook_corpora": sorted({u.corpus for u in rest}),
-    }
-    return _finish({"train": train, "val": val, "test": test, "codebook_train": codebook}, protocol)
+    out = []
+    for inner in split(held, protocol, seed=seed, fractions=fractions, **params):
+        proto = {
+            **inner.protocol, "name": "leave_one_corpus_out", "within": inner.protocol["name"], "seed": seed,
+            "fractions": list(fractions), "held_out": held_out, "codebook_corpora": sorted({u.corpus for u in rest}),
+        }
+        out.append(_finish({"train": inner.train, "val": inner.val, "test": inner.test, "codebook_train": codebook},
+                           proto))
+    return out
 
 
 def held_out_corpus(
@@ -316,8 +374,18 @@ def check_disjoint(fit_utts: Iterable[Utterance], eval_utts: Iterable[Utterance]
             )
 
 
-def ambiguity_stratum(soft_label: Sequence[float] | None) -> str:
-    """'low' when the primary emotion's vote share is above 0.5, else 'high' (Emo-Q RQ3)."""
-    if soft_label is None or len(soft_label) == 0:
-        raise EmobenchError("ambiguity strata need soft labels; this utterance has none (use a corpus with votes)")
-    return "low" if max(soft_label) > 0.5 else "high"
+def ambiguity_stratum(share: float | Sequence[float] | None) -> str:
+    """'low' when the primary emotion's vote share is above one half, else 'high' (Emo-Q RQ3).
+
+    Give the share of ALL votes (``Utterance.primary_share``: computed before any restriction to the label
+    set); a distribution is accepted too (its maximum is taken). A tolerance of 1e-9 keeps an exact 50%
+    (e.g. three 1/6 votes) from reading as 0.5000000000000001 = "low"."""
+    if share is None or (not isinstance(share, (int, float)) and len(share) == 0):
+        raise EmobenchError("ambiguity strata need vote shares; this utterance has none (use a corpus with votes)")
+    top = float(share) if isinstance(share, (int, float)) else float(max(share))
+    return "low" if top > 0.5 + 1e-9 else "high"
+
+
+def stratum_of(utt: Utterance) -> str:
+    """An utterance's stratum from its share of all votes (falls back to its restricted soft label)."""
+    return ambiguity_stratum(utt.primary_share if utt.primary_share is not None else utt.soft_label)

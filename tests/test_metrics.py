@@ -122,9 +122,36 @@ def test_top2_set_accuracy():
             [0.1, 0.2, 0.3, 0.4],  # {3,2}
         ]
     )
-    np.testing.assert_array_equal(M.top2_set_accuracy(p_pred, p_true), [1, 0, 1, 1, 0])
-    np.testing.assert_array_equal(M.top2_set_accuracy(p_pred, p_true, single="top1"), [1, 0, 1, 0, 0])
-    assert M.top2_set_accuracy(p_true, p_true).all()
+    label_order = dict(ties="label-order", single="contains")
+    np.testing.assert_array_equal(M.top2_set_accuracy(p_pred, p_true, **label_order), [1, 0, 1, 1, 0])
+    np.testing.assert_array_equal(M.top2_set_accuracy(p_pred, p_true, ties="label-order", single="top1"),
+                                  [1, 0, 1, 0, 0])
+    # expected value over tied orderings: row 0's prediction ties {0,3} for second (1/2 each); row 2's
+    # annotators tie {1,2} for second (1/2); row 3's lone class leaves three zeros tied (1/3)
+    np.testing.assert_allclose(M.top2_set_accuracy(p_pred, p_true), [0.5, 0, 0.5, 1 / 3, 0])
+    assert M.top2_set_accuracy(p_true[:2], p_true[:2]).all()
+
+
+def test_top2_ties_are_scored_as_expected_values():
+    third = np.array([[1 / 3, 1 / 3, 1 / 3, 0.0]])
+    assert M.top2_set_accuracy(np.array([[0.5, 0.3, 0.1, 0.1]]), third)[0] == pytest.approx(1 / 3)
+    assert M.top2_set_accuracy(np.array([[0.1, 0.3, 0.5, 0.1]]), third)[0] == pytest.approx(1 / 3)
+    assert M.top2_set_accuracy(np.array([[0.1, 0.1, 0.3, 0.5]]), third)[0] == 0.0
+    assert M.top2_set_accuracy(third, third)[0] == pytest.approx(1 / 3)  # 3 equally likely sets, each 1/3
+    # a brute-force check: average over every tie-breaking permutation
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        a = rng.integers(0, 3, size=5).astype(float) + 0.1
+        b = rng.integers(0, 3, size=5).astype(float) + 0.1
+
+        def sets(p):
+            return [frozenset(np.array(perm)[np.argsort(-p[list(perm)], kind="stable")[:2]])
+                    for perm in itertools.permutations(range(5))]
+        sa, sb = sets(a), sets(b)
+        brute = np.mean([x == y for x in sa for y in sb])
+        assert M.top2_set_accuracy(a[None], b[None])[0] == pytest.approx(brute)
 
 
 def test_bootstrap_ci():

@@ -65,6 +65,25 @@ class FeatureSet:
     def index(self, utt_id: str) -> int:
         return self._index[utt_id]
 
+    def __contains__(self, utt_id: str) -> bool:
+        return utt_id in self._index
+
+    def content_digest(self, utt_ids: Sequence[str] | None = None) -> str:
+        """sha256 of the content keys (audio bytes + segment) of ``utt_ids`` (all by default), as a set,
+        with the feature entry (upstream identity, format): what a codebook trained on them depends on."""
+        import hashlib
+
+        ids = self.utt_ids if utt_ids is None else utt_ids
+        keys = sorted(self.locs[self._index[u]].shard.keys[self.locs[self._index[u]].row] for u in ids)
+        entry = self.entry_dir.name if self.entry_dir is not None else self.upstream
+        return hashlib.sha256(("\n".join([entry, *keys])).encode()).hexdigest()[:32]
+
+    def block(self, layer: int, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Frames of utterances ``rows`` concatenated ``[T, dim]`` float32 and their lengths ``[n]``."""
+        parts = [self.frames(layer, i) for i in rows]
+        x = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        return x, self.lengths[list(rows)]
+
     def subset(self, utt_ids: Sequence[str]) -> FeatureSet:
         """The same features restricted to (and ordered as) ``utt_ids``; unknown ids are a KeyError."""
         missing = [u for u in utt_ids if u not in self._index]

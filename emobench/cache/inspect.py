@@ -65,12 +65,18 @@ def verify_entry(entry: Path) -> tuple[int, list[str]]:
 
 
 def remove_corrupt(entry: Path) -> int:
-    """Delete shards that fail verification (their utterances are recomputed on the next run)."""
-    shards, _ = read_manifests(entry / "shards")
+    """Delete shards that fail verification (their utterances are recomputed on the next run). A manifest
+    that cannot be trusted is deleted alone: the files it names are never touched (they may lie elsewhere)."""
+    folder = entry / "shards"
+    shards, _ = read_manifests(folder)
     bad = [s for s in shards if s.problems()]
     for s in bad:
         s.remove()
-    return len(bad)
+    good = {s.manifest_path for s in shards}
+    untrusted = [p for p in folder.glob("*.json") if p not in good] if folder.is_dir() else []
+    for p in untrusted:
+        p.unlink(missing_ok=True)
+    return len(bad) + len(untrusted)
 
 
 def clear(root: Path, upstream: str | None = None) -> int:

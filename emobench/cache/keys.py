@@ -14,7 +14,7 @@ from emobench.errors import AudioError
 from emobench.fsutil import atomic_write_json
 
 # Bump when the stored layout or the way frames are computed from audio (decoding, resampling) changes.
-FEATURE_FORMAT_VERSION = 1
+FEATURE_FORMAT_VERSION = 2  # 2: manifests checksum themselves
 SCHEMA_VERSION = 1  # of the JSON files in the cache (entry.json, shard manifests)
 
 

@@ -3,13 +3,17 @@ as plain .npy files (memory-mappable, no pickle), plus a JSON manifest with thei
 
 A shard exists once its manifest exists: data files are written first (atomically), the manifest
 last, so a run killed at any point leaves either a complete shard or orphan data that is ignored.
+The manifest carries a checksum of its own content, and every file name it holds must be a plain
+name inside the shard folder: a manifest edited by hand (lengths, keys) or crafted to point elsewhere
+(``../../victim``) is refused as corrupt, and nothing outside the folder is ever read or deleted.
 """
 
 from __future__ import annotations
 
-import errno
+import hashlib
 import json
 import os
+import re
 import time
 import warnings
 from functools import cached_property
@@ -18,12 +22,39 @@ from typing import Any
 
 import numpy as np
 
-from emobench.cache.keys import FEATURE_FORMAT_VERSION, SCHEMA_VERSION, sha256_file
+from emobench.cache.keys import FEATURE_FORMAT_VERSION, SCHEMA_VERSION, canonical_json, sha256_file
 from emobench.errors import CacheError
 from emobench.fsutil import atomic_path, atomic_write_json
 
 FP16_MAX = float(np.finfo(np.float16).max)
 _counter = 0
+_DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.npy$")
+KINDS = ("frames", "pooled")
+
+
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def check_manifest(manifest: Any) -> None:
+    """Raise ValueError unless ``manifest`` is a well-formed, self-consistent shard manifest."""
+    if not isinstance(manifest, dict):
+        raise ValueError(f"a manifest must be a JSON object, got {type(manifest).__name__}")
+    if manifest.get("manifest_sha256") != manifest_checksum(manifest):
+        raise ValueError("its own checksum does not match (edited or damaged)")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or set(files) != set(KINDS):
+        raise ValueError(f"files must name exactly {KINDS}")
+    for kind, meta in files.items():
+        name = meta.get("name") if isinstance(meta, dict) else None
+        if not isinstance(name, str) or not _DATA_NAME.match(name) or ".." in name:
+            raise ValueError(f"{kind} file name {name!r} is not a plain file name inside the shard folder")
+    n = len(manifest.get("keys", []))
+    if not (len(manifest.get("ids", [])) == len(manifest.get("lengths", [])) == n) or n == 0:
+        raise ValueError("keys, ids and lengths must be non-empty and of one length")
+    if sum(int(x) for x in manifest["lengths"]) != int(manifest.get("n_frames", -1)):
+        raise ValueError("lengths do not add up to n_frames")
 
 
 class Shard:
@@ -44,7 +75,10 @@ class Shard:
         return self.manifest_path.parent
 
     def file(self, kind: str) -> Path:
-        return self.folder / self.manifest["files"][kind]["name"]
+        path = (self.folder / self.manifest["files"][kind]["name"]).resolve()
+        if path.parent != self.folder.resolve():  # check_manifest already refused such names
+            raise CacheError(f"{self.manifest_path}: {kind} file {path} is outside the shard folder")
+        return path
 
     @cached_property
     def frames(self) -> np.ndarray:
@@ -63,7 +97,7 @@ class Shard:
         """Empty if every data file is present with the recorded size and sha256."""
         found = []
         for kind, meta in self.manifest["files"].items():
-            path = self.folder / meta["name"]
+            path = self.file(kind)
             if not path.is_file():
                 found.append(f"{kind} file {path.name} is missing")
             elif path.stat().st_size != int(meta["bytes"]):
@@ -75,8 +109,8 @@ class Shard:
     def remove(self) -> None:
         """Manifest first (so the shard stops existing), then its data."""
         self.manifest_path.unlink(missing_ok=True)
-        for meta in self.manifest["files"].values():
-            (self.folder / meta["name"]).unlink(missing_ok=True)
+        for kind in self.manifest["files"]:
+            self.file(kind).unlink(missing_ok=True)
 
 
 def _new_shard_id() -> str:
@@ -115,16 +149,15 @@ def write_shard(
             "layers": list(layers), "dim": int(frames.shape[-1]), "n_frames": int(frames.shape[1]),
             "keys": list(keys), "ids": list(ids), "lengths": [int(f.shape[1]) for f in feats], "files": files,
         }
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
         manifest_path = folder / f"{sid}.json"
         atomic_write_json(manifest_path, manifest)
     except OSError as exc:
         for name in (f"{sid}.frames.npy", f"{sid}.pooled.npy"):
             (folder / name).unlink(missing_ok=True)
-        hint = "the disk is full; free space or" if exc.errno == errno.ENOSPC else "check permissions or"
-        raise CacheError(
-            f"cannot write feature shard in {folder}: {exc.strerror or exc}; {hint} point EMOBENCH_CACHE "
-            "elsewhere (shards already written are kept)"
-        ) from exc
+        from emobench.fsutil import disk_error
+
+        raise disk_error(exc, folder, "feature shard", "shards already written are kept") from exc
     return Shard(manifest_path, manifest)
 
 
@@ -136,12 +169,14 @@ def read_manifests(folder: Path) -> tuple[list[Shard], list[str]]:
     for path in sorted(folder.glob("*.json")):
         try:
             manifest = json.loads(path.read_text())
-            if manifest.get("schema_version") != SCHEMA_VERSION:
-                problems.append(f"{path.name}: schema_version {manifest.get('schema_version')} is not {SCHEMA_VERSION}")
+            if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
+                version = manifest.get("schema_version") if isinstance(manifest, dict) else None
+                problems.append(f"{path.name}: schema_version {version} is not {SCHEMA_VERSION}")
                 continue
+            check_manifest(manifest)
             shards.append(Shard(path, manifest))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            problems.append(f"{path.name}: unreadable manifest ({exc})")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{path.name}: unreadable or corrupt manifest ({exc})")
     return shards, problems
 
 
@@ -149,5 +184,5 @@ def orphan_files(folder: Path, shards: list[Shard]) -> list[Path]:
     """Data files no manifest refers to (left by a killed run); safe to delete."""
     if not folder.is_dir():
         return []
-    owned = {meta["name"] for s in shards for meta in s.manifest["files"].values()}
+    owned = {s.file(kind).name for s in shards for kind in s.manifest["files"]}
     return [p for p in folder.iterdir() if p.suffix != ".json" and p.name not in owned]

@@ -38,22 +38,64 @@ def section_dir(section: str) -> Path:
 
 
 def read_spec(path: Path) -> dict:
-    """Read one YAML spec; its name defaults to the file stem."""
+    """Read one YAML spec as a mapping; its name defaults to the file stem."""
     try:
-        spec = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RegistryError(f"catalogue spec {path} is not valid YAML: {exc}") from exc
     if not isinstance(spec, dict):
         raise RegistryError(f"catalogue spec {path} must be a mapping, got {type(spec).__name__}")
     spec.setdefault("name", path.stem)
     if spec["name"] != path.stem:
         raise RegistryError(f"catalogue spec {path} names itself {spec['name']!r}; rename the file or the name")
-    for key in ("impl", "description"):
-        if key not in spec:
-            raise RegistryError(f"catalogue spec {path} lacks the required field {key!r}")
     return spec
 
 
-def iter_specs(section: str) -> list[tuple[Path, dict]]:
+def typed_spec(kind: str, data: dict, *, where: str):
+    """Validate a spec mapping into its kind's frozen spec model; errors name the file and the field."""
+    from pydantic import ValidationError
+
+    from emobench.specs import SPEC_TYPES
+
+    try:
+        return SPEC_TYPES[kind].model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        hint = "; remove it or check its spelling" if first["type"] == "extra_forbidden" else ""
+        raise RegistryError(f"{where}: field {field}: {first['msg']}{more}{hint}") from None
+
+
+def iter_specs(section: str) -> list[tuple[Path, object]]:
+    """Every spec of a section as (path, typed spec), sorted by file name."""
     folder = section_dir(section)
-    return [(p, read_spec(p)) for p in sorted(folder.glob("*.yaml"))]
+    return [(p, typed_spec(section, read_spec(p), where=f"catalogue spec {p}")) for p in sorted(folder.glob("*.yaml"))]
+
+
+@cache
+def shared_metrics() -> dict:
+    """name -> MetricSpec from ``metrics.yaml``: the definitions every task's spec can refer to."""
+    from emobench.specs import MetricSpec
+
+    path = catalogue_root() / "metrics.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = {}
+    for name, fields in data.items():
+        try:
+            out[name] = MetricSpec.model_validate(fields)
+        except Exception as exc:
+            raise RegistryError(f"{path}: metric {name!r}: {exc}") from None
+    return out
+
+
+def task_metrics(spec) -> dict:
+    """A task's metric name -> MetricSpec: its own definitions, else the shared ones."""
+    shared = shared_metrics()
+    out = {}
+    for name, own in spec.metrics.items():
+        if own is None and name not in shared:
+            raise RegistryError(f"task {spec.name!r} lists metric {name!r}, which metrics.yaml does not define; "
+                                "define it in the task spec (unit, direction, display, definition)")
+        out[name] = own or shared[name]
+    return out

@@ -1,8 +1,8 @@
-"""`emobench`: the command-line entry point. Sub-commands are mounted from their own modules."""
+"""`emobench`: the command-line entry point. Commands live in their own modules and are registered here,
+explicitly (no module imports this one back); heavy imports stay inside command bodies."""
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Annotated
 
@@ -10,7 +10,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from emobench.cli.ui import err_console
+from emobench.cli import cache, corpus, leaderboard, list_cmd, reproduce, results, run_cmd
+from emobench.cli.ui import err_console, escape
 from emobench.errors import EmobenchError
 
 
@@ -25,7 +26,7 @@ class FriendlyGroup(TyperGroup):
         except EmobenchError as exc:
             if ctx.params.get("debug") or os.environ.get("EMOBENCH_DEBUG") == "1":
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 
@@ -35,7 +36,7 @@ app = typer.Typer(
     help=(
         "How much emotion survives when speech-encoder features are quantized into discrete tokens, "
         "and at what bitrate.\n\nStart with `emobench run` (the embedded synthetic demo, no downloads), "
-        "then `emobench list quantizers` and `emobench run --help`."
+        "then `emobench list tasks --long` and `emobench run --help`."
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -50,18 +51,13 @@ def _root(
     """--debug is read by FriendlyGroup from the parsed parameters (no global state)."""
 
 
-def _mount(module: str, name: str, help_text: str) -> None:
-    """Mount a command group; each lives in a module of its own."""
-    app.add_typer(importlib.import_module(module).app, name=name, help=help_text)
-
-
-from emobench.cli import list_cmd, reproduce, run_cmd  # noqa: E402  (register commands on `app`)
-
-_mount("emobench.cli.corpus", "corpus", "Inspect corpora: counts, hours, label-map drops, soft-label coverage.")
-_mount("emobench.cli.cache", "cache", "Show, verify or clear the feature and codebook cache.")
-_mount("emobench.cli.leaderboard", "leaderboard", "Build, preview and validate the static leaderboard site.")
-
-__all__ = ["app", "list_cmd", "reproduce", "run_cmd"]
+app.command("run")(run_cmd.run)
+app.command("reproduce")(reproduce.reproduce)
+app.command("list")(list_cmd.list_entries)
+app.add_typer(corpus.app, name="corpus", help="Inspect corpora: counts, hours, label-map drops, splits, soft labels.")
+app.add_typer(cache.app, name="cache", help="Show, verify or clear the feature, codebook and probe caches.")
+app.add_typer(results.app, name="results", help="Tidy tables of result files (CSV or Parquet).")
+app.add_typer(leaderboard.app, name="leaderboard", help="Build, preview and validate the static leaderboard site.")
 
 
 def main() -> None:  # console script

@@ -1,169 +1,80 @@
-"""`emobench reproduce`: the paper's RQ1-RQ4 for a list of upstreams, in one resumable command.
-
-Each (upstream, task) pair is one ordinary run (``emobench.runner.run``) with the quantizer the task's
-catalogue spec names for that upstream (``quantizer_for``), so features and codebooks come from the
-shared cache. A pair whose result file with the same config hash already exists in ``--out`` is
-skipped, so an interrupted reproduction resumes task by task. The leaderboard built at the end turns
-the results into the paper's figures and Table 1.
-"""
+"""`emobench reproduce`: the paper's RQ1-RQ4 for a list of upstreams, resumable (see emobench/reproduce.py)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from emobench.cli.main import app
-from emobench.cli.ui import console, err_console, make_progress
+from emobench.cli.run_cmd import parse_corpora, parse_seeds, set_threads
+from emobench.cli.ui import console, err_console, escape, make_progress
 from emobench.config import RunConfig, parse_assignments
 from emobench.errors import EmobenchError
 
-PAPER_TASKS = ("rq1", "rq2", "rq3", "rq4")
-# Used when a task spec has no ``quantizer_for``: the paper's RVQ per encoder (section 3.1).
-DEFAULT_QUANTIZER_FOR = {"emotion2vec": "rvq-e2v", "fbank": "rvq-demo", "*": "rvq"}
 
-
-@dataclass
-class Planned:
-    config: RunConfig
-    status: str = "pending"  # pending | done (found) | ran | failed
-    result: Path | None = None
-    error: str = ""
-
-
-def quantizer_for(task: str, upstream: str) -> str:
-    from emobench.registries import tasks
-
-    table = tasks.get(task).meta.get("quantizer_for") or DEFAULT_QUANTIZER_FOR
-    return table.get(upstream, table.get("*", DEFAULT_QUANTIZER_FOR["*"]))
-
-
-def plan(upstreams: list[str], task_names: list[str], base: RunConfig, quantizers: dict[str, str] | None = None,
-         seeds: list[int] | None = None) -> list[Planned]:
-    """One RunConfig per (upstream, task, seed); ``quantizers`` (task -> name) overrides the spec's
-    choice. Every name is resolved now, so a typo fails before hours of work. Several seeds redo
-    splits, k-means and probe training; the leaderboard averages runs that differ only by seed."""
-    from emobench.registries import quantizers as qreg
-    from emobench.registries import tasks
-    from emobench.registries import upstreams as ureg
-
-    out = []
-    for up in upstreams:
-        ureg.get(up)
-        for task in task_names:
-            tasks.get(task)
-            q = (quantizers or {}).get(task) or quantizer_for(task, up)
-            qreg.get(q)
-            for seed in seeds or [base.seed]:
-                out.append(Planned(replace(base, upstream=up, task=task, quantizer=q, seed=int(seed))))
+def _by_task(items: list[str] | None, what: str, tasks: list[str], *, assignment: bool) -> dict[str, dict]:
+    """``TASK.KEY=VALUE`` items (or ``TASK:ROLE=PRESET`` for quantizers) -> task -> {key: value}."""
+    out: dict[str, dict] = {t: {} for t in tasks}
+    pairs = parse_assignments(items, what).items() if assignment else [i.partition("=")[::2] for i in items or []]
+    for key, value in pairs:
+        task, sep, name = key.partition("." if assignment else ":")
+        if not sep or task not in out or not name or value in (None, ""):
+            form = "TASK.KEY=VALUE" if assignment else "TASK:ROLE=PRESET"
+            raise EmobenchError(f"{what} {key!r} must look like {form} with TASK one of {tasks}")
+        out[task][name] = value
     return out
 
 
-def existing_results(out_dir: Path) -> dict[str, Path]:
-    """config_hash -> result file, for every readable result JSON in ``out_dir``."""
-    found = {}
-    for path in sorted(out_dir.glob("*.json")):
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and "config_hash" in doc and "metrics" in doc:
-            found[doc["config_hash"]] = path
-    return found
-
-
-def reproduce_runs(planned: list[Planned], *, out_dir: Path, device: str = "auto", cache_root: Path | None = None,
-                   progress=None, keep_going: bool = True, log=print) -> list[Planned]:
-    """Run every planned config not already done; a failing task is recorded and the rest go on."""
-    from emobench import runner
-
-    done = existing_results(out_dir) if out_dir.is_dir() else {}
-    for item in planned:
-        cfg = item.config
-        label = f"{cfg.task} x {cfg.upstream} x {cfg.quantizer} (seed {cfg.seed})"
-        if cfg.hash in done:
-            item.status, item.result = "done", done[cfg.hash]
-            log(f"skip {label}: result exists ({item.result.name})")
-            continue
-        log(f"run  {label}")
-        try:
-            outcome = runner.run(cfg, out_dir=out_dir, device=device, progress=progress, build_site=False,
-                                 cache_root=cache_root)
-        except EmobenchError as exc:
-            item.status, item.error = "failed", str(exc)
-            log(f"FAIL {label}: {exc}")
-            if not keep_going:
-                raise
-            continue
-        item.status, item.result = "ran", outcome.result_path
-    return planned
-
-
-@app.command("reproduce")
 def reproduce(
-    upstream: Annotated[list[str] | None, typer.Option("--upstream", "-u", help="Upstream(s) to run; repeat for several (the paper: emotion2vec, hubert, wavlm).")] = None,
+    upstream: Annotated[list[str] | None, typer.Option("--upstream", "-u", help="Upstream(s) to run; repeat (the paper: emotion2vec, hubert, wavlm).")] = None,
     corpus: Annotated[list[str] | None, typer.Option("--corpus", "-c", help="Corpus as NAME=PATH or NAME; repeat. Default: the synthetic demo corpus.")] = None,
     task: Annotated[list[str] | None, typer.Option("--task", "-t", help="Tasks to run (default rq1 rq2 rq3 rq4); repeat.")] = None,
-    quantizer: Annotated[list[str] | None, typer.Option("--quantizer", "-q", help="Override a task's quantizer, TASK=NAME, e.g. rq4=emoq-99.")] = None,
+    quantizer: Annotated[list[str] | None, typer.Option("--quantizer", "-q", help="A role's preset, TASK:ROLE=PRESET, e.g. rq4:emoq-99=emoq-99.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for result files and the site.")] = Path("emobench-results"),
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")] = "auto",
-    seed: Annotated[list[int] | None, typer.Option(help="Seed for splits, k-means, probes and bootstrap; repeat for several runs per task (default 0).")] = None,
-    limit: Annotated[int | None, typer.Option(help="Keep the first N utterances per split (quick smoke runs).")] = None,
-    probe: Annotated[str, typer.Option(help="Probe for every task (`emobench list probes`).")] = "linear",
+    seed: Annotated[int, typer.Option(help="Seed for splits and bootstrap resamples.", min=0)] = 0,
+    seeds: Annotated[str | None, typer.Option(help="Training seeds for codebooks and probes, e.g. 0,1,2 (mean, sd and per-seed values).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Keep the first N utterances per split (quick smoke runs).", min=1)] = None,
+    probe: Annotated[str | None, typer.Option(help="Probe for every task; default: the upstream's own (emotion2vec: e2v-head), else linear.")] = None,
     set_task: Annotated[list[str] | None, typer.Option("--set-task", "-T", help="TASK.KEY=VALUE, e.g. rq4.layouts=[8x32].")] = None,
     site: Annotated[bool, typer.Option(help="Build the leaderboard from --out at the end.")] = True,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache root (default: EMOBENCH_CACHE or the user cache dir).")] = None,
-    keep_going: Annotated[bool, typer.Option(help="Go on with the other tasks when one fails.")] = True,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch (0: torch's default). 1 is much faster for "
-                                         "small data on a busy machine.")] = 0,
+    keep_going: Annotated[bool, typer.Option(help="Go on with the other runs when one fails.")] = True,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
 ) -> None:
-    """Reproduce the paper (RQ1-RQ4) for each upstream, resumably: finished tasks are skipped.
+    """Reproduce the paper (RQ1-RQ4) for each upstream, resumably: runs whose result exists are skipped.
 
     Examples:
 
-      emobench reproduce --upstream fbank --limit 40
+      emobench reproduce --upstream fbank
 
       emobench reproduce -u emotion2vec -u hubert -u wavlm -c esd=/data/ESD -c iemocap=/data/IEMOCAP -c ravdess=/data/RAVDESS -c crema-d=/data/CREMA-D
     """
-    from emobench.cli.run_cmd import parse_corpora
+    from emobench import reproduce as rep
 
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
-
-    overrides: dict[str, str] = {}
-    for item in quantizer or []:
-        key, sep, value = item.partition("=")
-        if not sep or not value:
-            raise EmobenchError(f"--quantizer {item!r} must look like TASK=NAME, e.g. rq4=emoq-99")
-        overrides[key] = value
-    task_names = list(task or PAPER_TASKS)
-    task_params: dict[str, dict] = {t: {} for t in task_names}
-    for key, value in parse_assignments(set_task, "--set-task").items():
-        t, dot, k = key.partition(".")
-        if not dot or t not in task_params:
-            raise EmobenchError(f"--set-task {key!r} must look like TASK.KEY=VALUE with TASK one of {task_names}")
-        task_params[t][k] = value
-    base = RunConfig(corpora=parse_corpora(corpus), probe=probe, limit=limit)
-    planned = plan(list(upstream or ["fbank"]), task_names, base, overrides, seeds=list(seed or [0]))
-    for item in planned:
-        item.config.task_params = task_params[item.config.task]
+    set_threads(threads)
+    tasks = list(task or rep.PAPER_TASKS)
+    base = RunConfig(corpora=parse_corpora(corpus), probe=probe, limit=limit, seed=seed, seeds=parse_seeds(seeds))
+    planned = rep.plan(list(upstream or ["fbank"]), tasks, base,
+                       quantizers=_by_task(quantizer, "--quantizer", tasks, assignment=False),
+                       task_params=_by_task(set_task, "--set-task", tasks, assignment=True))
     with make_progress() as progress:
-        reproduce_runs(planned, out_dir=out, device=device, cache_root=cache_dir, progress=progress,
-                       keep_going=keep_going, log=lambda m: err_console.print(m, highlight=False))
+        rep.reproduce(planned, out_dir=out, device=device, cache_root=cache_dir, progress=progress,
+                      keep_going=keep_going, log=lambda m: err_console.print(escape(m), highlight=False))
+    table = Table(title=f"reproduce: {len(planned)} runs into {out}", title_justify="left")
+    for col in ("status", "task", "upstream", "quantizers", "time", "result / error"):
+        table.add_column(col, overflow="fold")
     for item in planned:
-        c = item.config
+        roles = ", ".join(f"{r}={q.name}" for r, q in item.resolved.roles.items())
         where = item.result.name if item.result else item.error
-        console.print(f"{item.status:>6}  {c.task:<7} {c.upstream:<12} {c.quantizer:<10} seed {c.seed}  {where}",
-                      highlight=False)
+        table.add_row(item.status, item.config.task, item.config.upstream, roles, f"{item.wall_s:.0f}s", escape(where))
+    console.print(table)
     if site and any(i.result for i in planned):
         from emobench.leaderboard.build import build_site
 
         build_site([out], out / "site")
-        console.print(f"leaderboard: {out / 'site' / 'index.html'}")
+        console.print(f"leaderboard: {escape(str(out / 'site' / 'index.html'))}", highlight=False)
     if any(i.status == "failed" for i in planned):
         raise typer.Exit(1)

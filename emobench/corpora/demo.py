@@ -40,6 +40,7 @@ class DemoCorpus:
                     id=f"demo/{row['id']}", corpus="demo", path=str(manifest.parent / row["path"]),
                     speaker=row["speaker"], label=row["label"],
                     soft_label=tuple(v / total for v in votes) if total else None,
+                    primary_share=max(votes) / total if total else None,
                     meta={"sentence": int(row["sentence"])},
                 ))
         return Corpus(

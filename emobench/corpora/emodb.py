@@ -18,6 +18,8 @@ MALE = {"03", "10", "11", "12", "15"}
 
 class EmoDB(NativeLoader):
     name = "emodb"
+    language = "de"
+    full_label_set = "emodb7"  # emobench.corpora.labels.LABEL_SETS
     native_labels = {"W": "angry", "L": "bored", "E": "disgust", "A": "fearful", "F": "happy", "T": "sad",
                      "N": "neutral"}
     layout = "wav/SSTTTEV.wav files, e.g. wav/03a01Fa.wav"
@@ -29,5 +31,8 @@ class EmoDB(NativeLoader):
                 b.skip("file name not in EmoDB format")
                 continue
             speaker, text, emotion, version = m.groups()
+            if emotion not in self.native_labels:
+                b.skip(f"unknown emotion code {emotion!r}")
+                continue
             b.add(local_id=path.stem, path=path, speaker=speaker, code=emotion, where=str(path), text=text,
-                  version=version, gender="male" if speaker in MALE else "female")
+                  version=version, gender="male" if speaker in MALE else "female", language=self.language)

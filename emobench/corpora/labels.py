@@ -19,7 +19,7 @@ from emobench.errors import CorpusError
 
 CANONICAL: tuple[str, ...] = (
     "angry", "happy", "neutral", "sad", "fearful", "disgust", "surprised", "calm", "excited",
-    "frustrated", "bored", "contempt", "sarcastic", "other",
+    "frustrated", "bored", "contempt", "sarcastic", "other", "guilt",
 )
 
 # Spellings seen in corpora and papers -> canonical name.
@@ -40,6 +40,15 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "enterface6": ("angry", "disgust", "fearful", "happy", "sad", "surprised"),
     "iemocap6": ("angry", "excited", "frustrated", "happy", "neutral", "sad"),
     "msp8": ("angry", "contempt", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    # the full native label sets of the cross-lingual probing paper's corpora (D'Asaro et al. 2024, Table 1)
+    "aesdd5": ("angry", "disgust", "fearful", "happy", "sad"),
+    "cafe7": ("angry", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    "demos8": ("angry", "disgust", "fearful", "guilt", "happy", "neutral", "sad", "surprised"),
+    "emomatch7": ("angry", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    "emovo7": ("angry", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    "eyase4": ("angry", "happy", "neutral", "sad"),
+    "oreau7": ("angry", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    "shemo6": ("angry", "fearful", "happy", "neutral", "sad", "surprised"),
 }
 
 
@@ -111,6 +120,18 @@ class LabelMap:
         if total <= 0:
             return None
         return tuple(acc[k] / total for k in self.label_set)
+
+    def primary_share(self, votes: Mapping[str, float]) -> float | None:
+        """The top category's share of ALL votes (documented merges applied, nothing removed), computed
+        exactly (votes such as 1/3 are rationals), so that a 50% share is exactly 0.5 (RQ3's strata)."""
+        from fractions import Fraction
+
+        acc: dict[str, Fraction] = {}
+        for name, count in votes.items():
+            key = self.merges.get(name, name)
+            acc[key] = acc.get(key, Fraction(0)) + Fraction(float(count)).limit_denominator(10**6)
+        total = sum(acc.values(), Fraction(0))
+        return float(max(acc.values()) / total) if total > 0 else None
 
     def describe(self) -> dict[str, str]:
         """Native code -> what it becomes under this label set (for `corpus info`)."""

@@ -32,6 +32,8 @@ class CorpusBuilder:
         self.soft_outside = 0  # utterances whose votes all fall outside the label set
         self.seen: set[str] = set()  # native codes met, so `corpus info` shows only the map in use
         self.where: dict[str, str] = {}  # every id met (kept or dropped) -> where it came from
+        self.unlabelled: list[Utterance] = []  # no agreed label, but votes (see Corpus.unlabelled)
+        self.unusable: list[tuple[str, str]] = []  # (file, reason) of files that cannot be used
 
     def add(
         self, *, local_id: str, path: str | Path, speaker: str, where: str, code: str | None = None,
@@ -46,20 +48,33 @@ class CorpusBuilder:
                 "remove the extra copy from the corpus root"
             )
         self.where[uid] = where
-        name = self.map.to_canonical(code, where=where) if code is not None else canonical
+        try:
+            name = self.map.to_canonical(code, where=where) if code is not None else canonical
+        except CorpusError as exc:  # one stray file must not block the corpus: skip, count and name it
+            self.skip("unknown emotion code")
+            self.unusable.append((str(path), str(exc)))
+            return None
         self.seen.add(code if code is not None else str(canonical))
         label = self.map.to_set(name)
-        if label is None:
-            self.dropped[name if name is not None else f"{code} (no canonical emotion)"] += 1
-            return None
-        soft = None
+        soft = share = None
         if votes is not None:
-            soft = self.map.soft(votes)
+            soft, share = self.map.soft(votes), self.map.primary_share(votes)
             if soft is None:
                 self.soft_outside += 1
+        if label is None:
+            if name is None and soft is not None:  # no agreement, but votes: RQ3's high-ambiguity population
+                self.dropped["no agreement (kept for soft-label tasks)"] += 1
+                self.unlabelled.append(Utterance(
+                    id=uid, corpus=self.name, path=str(path), speaker=str(speaker), label=None, soft_label=soft,
+                    primary_share=share, split=split, start_s=start_s, end_s=end_s,
+                    meta={"native_label": code, **meta}))
+            else:
+                self.dropped[name if name is not None else f"{code} (no canonical emotion)"] += 1
+            return None
         utt = Utterance(
             id=uid, corpus=self.name, path=str(path), speaker=str(speaker), label=label, soft_label=soft,
-            split=split, start_s=start_s, end_s=end_s, meta={"native_label": code or name, **meta},
+            primary_share=share, split=split, start_s=start_s, end_s=end_s,
+            meta={"native_label": code or name, **meta},
         )
         self.utts[uid] = utt
         return utt
@@ -78,7 +93,8 @@ class CorpusBuilder:
             dropped=dict(sorted(self.dropped.items())), problems=self.problems,
             has_soft_labels=any(u.soft_label is not None for u in utts), skipped=dict(sorted(self.skipped.items())),
             label_map={k: v for k, v in self.map.describe().items() if k in self.seen},
-            soft_label_source=soft_label_source,
+            soft_label_source=soft_label_source, unlabelled=sorted(self.unlabelled, key=lambda u: u.id),
+            unusable=list(self.unusable),
         )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emobench.errors import EmobenchError
+from emobench.fsutil import make_temp_dir
 from emobench.leaderboard import paper, plot
 from emobench.leaderboard import select as S
 from emobench.leaderboard.collect import SITE_MARKER, Problem, Run, collect
@@ -112,7 +112,7 @@ def _swap(staging: Path, out_dir: Path) -> None:
     """Replace out_dir by staging with two renames (the old site is only removed afterwards)."""
     old = None
     if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old = make_temp_dir(out_dir.parent, f".{out_dir.name}.old-")
         out_dir.rename(old / "site")
     staging.rename(out_dir)
     if old:
@@ -120,8 +120,9 @@ def _swap(staging: Path, out_dir: Path) -> None:
 
 
 def _nav(runs: list[Run]) -> list[tuple[str, str]]:
-    tasks = sorted({r.doc["task"] for r in runs}, key=task_sort_key)
-    return [(t, TASK_TITLES.get(t, (t.upper(), ""))[0]) for t in tasks]
+    titles = {r.doc["task"]: (r.doc.get("task_info") or {}).get("title") for r in runs}
+    tasks = sorted(titles, key=task_sort_key)
+    return [(t, titles[t] or TASK_TITLES.get(t, (t.upper(), ""))[0]) for t in tasks]
 
 
 def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: dict[str, Any],
@@ -163,7 +164,7 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
     col = collect(roots)
     report = BuildReport(out_dir, problems=list(col.problems), duplicates=col.duplicates, ignored=col.ignored)
     env = template_env()
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    staging = make_temp_dir(out_dir.parent, f".{out_dir.name}.building-")
     try:
         base: dict[str, Any] = dict(title=title, version=__version__,
                                     built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -1,8 +1,8 @@
 """Load result files from many folders (many machines), validate them and merge them.
 
 Invalid and future-version files are reported with file and field and skipped; copies of one run
-(same ``config_hash``) are merged with the newest ``created_at`` winning; two files that claim one
-run (same ``config_hash`` or ``run_id``) with different numbers are reported as a conflict.
+(same ``run_hash``) are merged with the newest ``created_at`` winning; two files that claim one
+run (same ``run_hash`` or ``run_id``) with different numbers are reported as a conflict.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from emobench.errors import SchemaError
 from emobench.leaderboard.fastcheck import validate_fast
 
-RESULT_KEYS = ("run_id", "metrics", "config_hash")  # a JSON object with none of these is not a result
+RESULT_KEYS = ("run_id", "metrics", "run_hash", "config_hash")  # a JSON object with none of these is not a result
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ class Run:
         return self.doc["run_id"]
 
     @property
-    def config_hash(self) -> str:
-        return self.doc["config_hash"]
+    def run_hash(self) -> str:
+        return self.doc["run_hash"]
 
 
 @dataclass
@@ -58,10 +58,14 @@ class Collection:
 
 
 def _load(path: Path) -> tuple[Any, Problem | None]:
+    from emobench.results.schema import upgrade
+
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
+        return upgrade(json.loads(path.read_text(encoding="utf-8"))), None
     except FileNotFoundError:
         return None, Problem(str(path), "(file)", "no such file")
+    except RecursionError:
+        return None, Problem(str(path), "(file)", "nested too deeply to be a result file")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, Problem(str(path), "(file)", f"not valid JSON ({exc})")
 
@@ -140,8 +144,8 @@ def same_numbers(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def merge(runs: list[Run], col: Collection) -> list[Run]:
-    """Deduplicate by config_hash (newest wins), then by run_id; report conflicting numbers."""
-    for key in ("config_hash", "run_id"):
+    """Deduplicate by run_hash (newest wins), then by run_id; report conflicting numbers."""
+    for key in ("run_hash", "run_id"):
         groups: dict[str, list[Run]] = {}
         for r in runs:
             groups.setdefault(getattr(r, key), []).append(r)

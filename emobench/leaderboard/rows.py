@@ -75,7 +75,7 @@ def task_page(task: str) -> str:
 
 def run_page(run: Run) -> str:
     """Site-relative path of a run's detail page (safe file name whatever the run_id holds)."""
-    return f"runs/{slug(run.run_id)}-{run.config_hash[:8]}.html"
+    return f"runs/{slug(run.run_id)}-{run.run_hash[:8]}.html"
 
 
 def run_json(run: Run) -> str:
@@ -127,6 +127,10 @@ def _by_task(runs: Sequence[Run]) -> list[tuple[str, list[Run]]]:
 
 
 def primary_names(task: str, runs: Sequence[Run]) -> tuple[str, ...]:
+    for r in runs:  # the task's own primary metric, from its spec (copied into every result)
+        primary = (r.doc.get("task_info") or {}).get("primary")
+        if primary:
+            return (primary,)
     if task in TASK_PRIMARY:
         return TASK_PRIMARY[task]
     for r in runs:
@@ -191,7 +195,7 @@ def overview_rows(runs: Sequence[Run]) -> list[SystemRow]:
             tasks=sorted({r.doc["task"] for r in rs}, key=task_sort_key),
             corpora=sorted({c for r in rs for c in S.evaluated_corpora(r.doc)}),
             seen=sorted({c for r in rs for c in S.seen_corpora(r.doc)}),
-            runs=[(f"{r.doc['task']}·{r.config_hash[:6]}", run_page(r), r.run_id)
+            runs=[(f"{r.doc['task']}·{r.run_hash[:6]}", run_page(r), r.run_id)
                   for r in sorted(rs, key=lambda r: (task_sort_key(r.doc["task"]), r.run_id))],
             synthetic=any(r.doc.get("synthetic") for r in rs),
         )

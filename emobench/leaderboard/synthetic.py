@@ -143,7 +143,7 @@ def make_result(index: int, *, seed: int = 0, upstream=None, quantizer=None, tas
     qname, kind, n_stages, k, comp = q
     corpus = TASK_CORPORA[t][run_seed % len(TASK_CORPORA[t])]
     config = {"upstream": uname, "quantizer": qname, "task": t, "seed": run_seed, "synthetic": True}
-    config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    run_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     metrics = {
         "rq1": lambda: _rq1(rng, strength, n_stages, k, corpus),
         "rq2": lambda: _rq2(rng, strength, n_stages, k, corpus),
@@ -159,12 +159,13 @@ def make_result(index: int, *, seed: int = 0, upstream=None, quantizer=None, tas
     created = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=index)
     return {
         "schema_version": SCHEMA_VERSION,
-        "run_id": f"{t}-{uname}-{qname}-s{run_seed}-{config_hash[:6]}",
+        "run_id": f"{t}-{uname}-{qname}-s{run_seed}-{run_hash[:6]}",
         "created_at": created.isoformat(),
         "task": t,
         "synthetic": True,
         "config": config,
-        "config_hash": config_hash,
+        "run_hash": run_hash,
+        "task_info": _task_info(t),
         "upstream": {"name": uname, "layer": None, "frame_rate_hz": fps, "dim": dim, "trained_on": trained_on},
         "quantizer": {
             "name": qname, "kind": kind, "layout": f"{n_stages}x{k}", "n_stages": n_stages, "codebook_size": k,
@@ -189,6 +190,13 @@ def make_result(index: int, *, seed: int = 0, upstream=None, quantizer=None, tas
         "predictions_file": None,
         "notes": ["synthetic result made by emobench.leaderboard.synthetic; the numbers are not measurements"],
     }
+
+
+def _task_info(task: str) -> dict[str, Any]:
+    from emobench.registries import tasks
+    from emobench.results.document import task_info
+
+    return task_info(tasks.get(task).spec)
 
 
 def make_results(n: int, seed: int = 0) -> list[dict[str, Any]]:

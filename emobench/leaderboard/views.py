@@ -208,6 +208,8 @@ def _metric_columns(task: str, runs: Sequence[Run]) -> list[tuple[str, str, str]
 
 def task_view(task: str, runs: Sequence[Run]) -> TaskView:
     title, blurb = TASK_TITLES.get(task, (f"Task {task}", "Headline value of every metric per run."))
+    info = next((r.doc.get("task_info") for r in runs if r.doc.get("task_info")), None) or {}
+    title, blurb = info.get("title") or title, info.get("description") or blurb
     view = TaskView(task, title, blurb)
     view.panels = _panels(task, runs, view.missing)
     view.columns = _metric_columns(task, runs)

@@ -71,26 +71,52 @@ def top2_sets(p: np.ndarray) -> np.ndarray:
     return np.argsort(-p, axis=1, kind="stable")[:, :2]
 
 
-def top2_set_accuracy(p_pred: np.ndarray, p_true: np.ndarray, *, single: str = "contains") -> np.ndarray:
+def top2_candidates(p: np.ndarray, *, rtol: float = 1e-9) -> dict[frozenset, float]:
+    """The possible top-2 sets of one distribution ``[C]`` with their probabilities when ties are broken
+    uniformly at random: {a, b} certain without ties; with k values tied for a place, each choice 1/k
+    (or 1/C(k, 2) when k values tie for first)."""
+    p = np.asarray(p, dtype=np.float64)
+    close = lambda a, b: abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)  # noqa: E731
+    first = p.max()
+    top = [i for i in range(len(p)) if close(p[i], first)]
+    if len(top) >= 2:
+        pairs = [frozenset((a, b)) for j, a in enumerate(top) for b in top[j + 1 :]]
+        return {s: 1.0 / len(pairs) for s in pairs}
+    rest = [i for i in range(len(p)) if i != top[0]]
+    second = max(p[i] for i in rest)
+    tied = [i for i in rest if close(p[i], second)]
+    return {frozenset((top[0], b)): 1.0 / len(tied) for b in tied}
+
+
+def top2_set_accuracy(p_pred: np.ndarray, p_true: np.ndarray, *, ties: str = "expected",
+                      single: str = "expected") -> np.ndarray:
     """1 where the two most probable emotions of the prediction and of the annotators are the same
     set (order-invariant), else 0 -> ``[N]`` float.
 
-    Ties are broken by label order: among equal values the lower label index ranks first, in both
-    distributions. When the annotator distribution has a single non-zero class c, its "second"
-    emotion does not exist: ``single="contains"`` (default) scores 1 if c is in the predicted top-2
-    set, ``single="top1"`` only if c is the predicted top-1.
+    ``ties="expected"`` (default): when values tie at a top-2 boundary, the score is its expected value
+    over the tied orderings (uniform): e.g. annotators (1/3, 1/3, 1/3, 0) against a prediction whose
+    top-2 is {0, 1} score 1/3. ``ties="label-order"``: the lower label index ranks first instead.
+    A single non-zero annotator class c: ``single="expected"`` treats the zeros as tied for second
+    (the same rule), ``"contains"`` scores 1 if c is in the predicted top-2, ``"top1"`` if it is top-1.
     """
-    if single not in ("contains", "top1"):
-        raise ValueError(f"single must be 'contains' or 'top1', got {single!r}")
+    if ties not in ("expected", "label-order"):
+        raise ValueError(f"ties must be 'expected' or 'label-order', got {ties!r}")
+    if single not in ("expected", "contains", "top1"):
+        raise ValueError(f"single must be 'expected', 'contains' or 'top1', got {single!r}")
     p_pred = np.atleast_2d(_distributions(p_pred, "p_pred"))
     p_true = np.atleast_2d(_distributions(p_true, "p_true"))
     if p_pred.shape != p_true.shape or p_pred.shape[1] < 2:
         raise ValueError(f"p_pred and p_true must be [N, C>=2] of one shape: {p_pred.shape} vs {p_true.shape}")
-    tp, tt = top2_sets(p_pred), top2_sets(p_true)  # [N, 2]
-    same = np.sort(tp, axis=1) == np.sort(tt, axis=1)
-    score = same.all(axis=1)
-    lone = (p_true > 0).sum(axis=1) == 1
-    first = tt[:, 0]
-    in_top2, is_top1 = (tp == first[:, None]).any(axis=1), tp[:, 0] == first
-    lone_score = in_top2 if single == "contains" else is_top1
-    return np.where(lone, lone_score, score).astype(np.float64)
+    out = np.empty(len(p_pred))
+    tp, tt = top2_sets(p_pred), top2_sets(p_true)
+    for n, (a, b) in enumerate(zip(p_pred, p_true, strict=True)):
+        lone = (b > 0).sum() == 1
+        if lone and single != "expected":
+            c = int(b.argmax())
+            out[n] = float(c in tp[n]) if single == "contains" else float(tp[n, 0] == c)
+        elif ties == "label-order":
+            out[n] = float(set(tp[n]) == set(tt[n]))
+        else:
+            pa, pb = top2_candidates(a), top2_candidates(b)
+            out[n] = sum(w * pb.get(s, 0.0) for s, w in pa.items())
+    return out

@@ -77,6 +77,7 @@ class TorchProbe:
 
     registry_name: ClassVar[str] = ""
     input_ndim: ClassVar[int] = 2  # 2: [N, D]; 3: [N, L, D]
+    extra_params: ClassVar[type] = TrainConfig  # the keys ``**train`` takes (checked before any work)
 
     def __init__(self, **train: Any):
         names = {f.name for f in fields(TrainConfig)}

@@ -60,6 +60,28 @@ class CodebookMismatchError(QuantizerError, CacheError):
     """A saved codebook was fitted on something else (another upstream, layer, ...) than requested."""
 
 
+def available_bytes(device: torch.device) -> int | None:
+    """Free memory on ``device`` (None when it cannot be told)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        import os
+
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: int, device: torch.device, what: str) -> None:
+    """Refuse a fit that cannot fit in memory before allocating anything."""
+    free = available_bytes(device) if need else None
+    if free is not None and need > free:
+        raise QuantizerError(
+            f"{what} needs about {need / 2**30:.1f} GiB but {free / 2**30:.1f} GiB are free on {device}; "
+            "lower codebook_size, n_stages or max_points_per_centroid"
+        )
+
+
 def check_finite(x: torch.Tensor, where: str) -> None:
     if bool(torch.isfinite(x.sum())):  # fast path: one reduction; NaN/inf anywhere makes the sum non-finite
         return
@@ -118,10 +140,34 @@ class Quantizer:
     def _load_state(self, tensors: dict[str, torch.Tensor]) -> None:
         raise NotImplementedError
 
+    def state_bytes(self, dim: int) -> int:
+        """Bytes the fit will hold for ``dim``-dim frames (0: unknown); checked against free memory."""
+        return 0
+
     # -- public API --------------------------------------------------------------------------------
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def route_bits(self) -> float:
+        """Bits sent once per utterance on top of the frame codes (Emo-Q's route); 0 for plain codecs."""
+        return 0.0
+
+    @property
+    def input_level(self) -> str:
+        """"frame": fitted on and applied to frames; "utterance": to mean-pooled utterance vectors."""
+        return "frame"
+
+    def stage_codes(self, codes: np.ndarray) -> np.ndarray:
+        """The columns of ``encode``'s output that are stage codes (Emo-Q drops its route column)."""
+        return np.asarray(codes)
+
+    def decode_prefixes(self, codes: Any, depths) -> Any:
+        """``(depth, reconstruction)`` for each depth in ``depths`` from one full-depth ``codes``.
+        Residual codebooks override this with incremental sums (O(L) instead of O(L^2) decodes)."""
+        for d in depths:
+            yield int(d), self.decode(codes, d)
 
     @property
     def is_fitted(self) -> bool:
@@ -154,6 +200,8 @@ class Quantizer:
             source = as_frame_source(frames)
             dim = source.dim
         self.device = dev
+        check_memory(self.state_bytes(int(dim)), dev, f"{self.name} ({self.n_stages} x {self.codebook_size} on "
+                     f"{dim}-dim frames)")
         self._fit(source, device=dev, seed=seed, progress=progress)
         self.dim = int(dim)
         return self

@@ -83,12 +83,11 @@ class BitrateReport:
 
 
 def stage_columns(quantizer: Any, codes: np.ndarray, depth: int | None = None) -> np.ndarray:
-    """The code columns of the first ``depth`` stages of ``quantizer.encode`` output: drops Emo-Q's
-    codebook-choice column 0; grouped quantizers keep ``codes_per_stage`` columns per stage."""
+    """The code columns of the first ``depth`` stages of ``quantizer.encode`` output (``stage_codes``
+    drops Emo-Q's route column); grouped quantizers keep ``codes_per_stage`` columns per stage."""
     depth = quantizer.check_depth(depth)
     codes = np.asarray(codes.cpu() if hasattr(codes, "cpu") else codes)
-    offset = 1 if getattr(quantizer, "per_emotion", False) else 0
-    return codes[:, offset : offset + depth * quantizer.codes_per_stage]
+    return quantizer.stage_codes(codes)[:, : depth * quantizer.codes_per_stage]
 
 
 def bitrate_report(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from emobench.device import one_cpu_thread
+from emobench.device import one_cpu_thread, threads_for
 from emobench.frames import FrameSource, as_frame_source
 from emobench.quantizers.base import Progress, QuantizerError, as_progress, check_finite, to_tensor
 
@@ -153,6 +153,14 @@ def kmeans(
     centroids = _kmeans_pp(
         data.sample(min(data.n, max(init_points_per_centroid * k, 256)), seed + 1, gen), k, gen
     )
+    with threads_for(min(data.n, chunk) * k * dim, device):
+        return _lloyd(data, centroids, k, n_iter=n_iter, tol=tol, chunk=chunk, gen=gen, progress=progress, what=what)
+
+
+def _lloyd(data: _Data, centroids: torch.Tensor, k: int, *, n_iter: int, tol: float, chunk: int,
+           gen: torch.Generator, progress, what: str) -> KMeansResult:
+    """Lloyd iterations from ``centroids`` until the inertia stops improving by ``tol`` (relative)."""
+    device = centroids.device
     counts = torch.zeros(k, device=device)
     prev, inertia, n_reseeded, it = None, float("nan"), 0, 0
     for it in range(1, n_iter + 1):

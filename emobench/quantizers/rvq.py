@@ -13,7 +13,10 @@ stages fitted so far at each Lloyd iteration (exact, no full load, O(L^2) passes
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
+from annotated_types import Ge
 
 from emobench.frames import FrameSource
 from emobench.quantizers.base import Progress, Quantizer, QuantizerError, check_finite, to_tensor
@@ -26,13 +29,13 @@ class ResidualVQ(Quantizer):
     def __init__(
         self,
         *,
-        n_stages: int = 8,
-        codebook_size: int = 256,
-        max_points_per_centroid: int | None = 256,
-        n_iter: int = 20,
-        tol: float = 1e-4,
-        init_points_per_centroid: int = 4,
-        min_train_frames: int = 16384,
+        n_stages: Annotated[int, Ge(1)] = 8,
+        codebook_size: Annotated[int, Ge(2)] = 256,
+        max_points_per_centroid: Annotated[int, Ge(1)] | None = 256,
+        n_iter: Annotated[int, Ge(1)] = 20,
+        tol: Annotated[float, Ge(0)] = 1e-4,
+        init_points_per_centroid: Annotated[int, Ge(1)] = 4,
+        min_train_frames: Annotated[int, Ge(0)] = 16384,
     ):
         if n_stages < 1 or codebook_size < 2:
             raise QuantizerError(
@@ -64,13 +67,22 @@ class ResidualVQ(Quantizer):
     ) -> None:
         L, K, mppc = self.n_stages, self.codebook_size, self.params["max_points_per_centroid"]
         books = torch.empty(L, K, source.dim, device=device)
-        stats = []
+        residual = None
         if mppc is not None:
             import numpy as np
 
             budget = train_budget(K, mppc, self.params["min_train_frames"])
             residual = to_tensor(source.sample(budget, np.random.default_rng(seed)), device)  # [n, D]
             check_finite(residual, f"{self.name} training frames")
+        from emobench.device import threads_for
+
+        rows = len(residual) if residual is not None else min(source.n_frames, 65536)
+        with threads_for(rows * K * source.dim, device):
+            self._fit_stages(source, books, residual, device=device, seed=seed, progress=progress)
+
+    def _fit_stages(self, source, books, residual, *, device, seed, progress) -> None:
+        L, K, mppc = self.n_stages, self.codebook_size, self.params["max_points_per_centroid"]
+        stats = []
         for stage in range(L):
             what = f"{self.name} stage {stage + 1}/{L}"
             if mppc is not None:
@@ -134,6 +146,12 @@ class ResidualVQ(Quantizer):
         self._sqnorms = (self.codebooks * self.codebooks).sum(-1)
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        from emobench.device import threads_for
+
+        with threads_for(len(x) * self.codebook_size * x.shape[1], x.device):
+            return self._greedy_codes(x)
+
+    def _greedy_codes(self, x: torch.Tensor) -> torch.Tensor:
         r = x.clone()
         codes = torch.empty(len(x), self.n_stages, dtype=torch.long, device=x.device)
         for stage in range(self.n_stages):
@@ -145,6 +163,15 @@ class ResidualVQ(Quantizer):
     def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
         check_codes(codes, depth, self.codebook_size, self.name)
         return sum_codewords(self.codebooks, codes, depth)
+
+    def decode_prefixes(self, codes, depths):
+        """Incremental prefix decoding: depth d adds stage d's codewords to depth d-1's sum."""
+        yield from prefix_sums(self, self.codebooks, codes, depths)
+
+    def state_bytes(self, dim: int) -> int:
+        mppc = self.params["max_points_per_centroid"]
+        train = train_budget(self.codebook_size, mppc, self.params["min_train_frames"]) if mppc else 0
+        return 4 * dim * (self.n_stages * self.codebook_size + train)
 
     def _state(self) -> dict[str, torch.Tensor]:
         return {"codebooks": self.codebooks}
@@ -185,6 +212,21 @@ def sum_codewords(codebooks: torch.Tensor, codes: torch.Tensor, depth: int) -> t
     for stage in range(depth):
         out += codebooks[stage][codes[:, stage]]
     return out
+
+
+def prefix_sums(quantizer, codebooks: torch.Tensor, codes, depths):
+    """``(depth, sum of the first depth stages' codewords)`` for sorted ``depths``; codebooks [L, K, D]."""
+    c = codes if isinstance(codes, torch.Tensor) else torch.as_tensor(codes)
+    c = c.to(codebooks.device).long()
+    wanted = sorted({quantizer.check_depth(d) for d in depths})
+    check_codes(c, wanted[-1] if wanted else 1, codebooks.shape[1], quantizer.name)
+    out = torch.zeros(len(c), codebooks.shape[-1], device=codebooks.device)
+    done = 0
+    for d in wanted:
+        for stage in range(done, d):
+            out += codebooks[stage][c[:, stage]]
+        done = d
+        yield d, out.clone()
 
 
 def rvq_from_params(n_stages: int, codebook_size: int, params: dict) -> ResidualVQ:

@@ -1,23 +1,32 @@
 """The versioned result schema (JSON Schema draft 2020-12), validated on write and on read.
 
-A result file holds one run of one task: what was run (config + hash), on what (corpora with
-fingerprints, protocol, upstream, quantizer with bitrate), where (provenance: versions, git, machine,
-device, dtype, batch size, seeds, timings), and every metric as a flat record with its unit,
-direction and breakdown (depth, emotion, corpus, stratum, ...). Per-utterance predictions live in a
-sidecar CSV named in ``predictions_file`` so that every number can be recomputed.
+A result file holds one run of one task: its identity (``run_hash``, over the resolved configuration
+and the corpora's content), the task's display facts (``task_info``, from its spec), what was run
+(``config`` as asked, ``resolved`` as validated), on what (corpora with fingerprints, the protocol, the
+upstream, every fitted quantizer with its params and bitrate), where (provenance) and every metric as a
+flat record with unit, direction, interval and breakdown (corpus, role, condition, depth, stage,
+emotion, stratum, ...). Per-utterance predictions live in a sidecar CSV (``predictions_file``).
+
+Beyond the JSON Schema, every number must be finite (no NaN/Infinity) and depths and stages are small
+non-negative integers, so one malformed file cannot take down a site built for everyone.
 
 Schema history:
   1 -- first release.
+  2 -- run_hash (content identity) replaces config_hash; task_info, resolved, quantizers; per_seed values.
+        Version-1 files are upgraded on read (``upgrade``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from emobench.errors import SchemaError
 
-SCHEMA_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+MAX_NESTING = 64  # deeper JSON is refused before any recursive validator sees it
+MAX_DEPTH_VALUE = 100_000
 
 _NUM = {"type": ["number", "null"]}
 _METRIC = {
@@ -37,26 +46,41 @@ _METRIC = {
         "ci_high": _NUM,
         "n": {"type": ["integer", "null"]},
         "std": _NUM,
+        "per_seed": {"type": "array", "items": _NUM},
     },
 }
 
 RESULT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://emobench.dev/schema/result-v1.json",
+    "$id": "https://emobench.dev/schema/result-v2.json",
     "title": "emobench result",
     "type": "object",
     "required": [
-        "schema_version", "run_id", "created_at", "task", "config", "config_hash",
+        "schema_version", "run_id", "run_hash", "created_at", "task", "task_info", "config",
         "upstream", "quantizer", "corpora", "protocol", "provenance", "metrics",
     ],
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
-        "run_id": {"type": "string", "minLength": 1},
+        "run_id": {"type": "string", "minLength": 1, "maxLength": 200},
+        "run_hash": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
         "created_at": {"type": "string"},
-        "task": {"type": "string", "minLength": 1},
+        "task": {"type": "string", "minLength": 1, "maxLength": 100},
         "synthetic": {"type": "boolean"},
+        "task_info": {
+            "type": "object",
+            "required": ["name", "title", "primary", "metrics"],
+            "properties": {
+                "title": {"type": "string"}, "primary": {"type": "string"},
+                "metrics": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["unit", "direction"],
+                    "properties": {"direction": {"enum": ["higher", "lower", "none"]}}}},
+                "figures": {"type": "array", "items": {"type": "object", "required": ["id", "title", "metric"]}},
+                "paper_table": {"type": ["object", "null"]},
+                "claims": {"type": "array"},
+            },
+        },
         "config": {"type": "object"},
-        "config_hash": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
+        "resolved": {"type": "object"},
         "upstream": {
             "type": "object",
             "required": ["name", "layer", "frame_rate_hz", "dim"],
@@ -72,15 +96,12 @@ RESULT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["name", "layout"],
             "properties": {
-                "name": {"type": "string"},
-                "kind": {"type": "string"},
-                "layout": {"type": "string"},
-                "n_stages": {"type": ["integer", "null"]},
-                "codebook_size": {"type": ["integer", "null"]},
-                "composition": {"type": ["object", "null"]},
-                "bitrate": {"type": "object"},
+                "name": {"type": "string"}, "kind": {"type": "string"}, "layout": {"type": "string"},
+                "n_stages": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_DEPTH_VALUE},
+                "codebook_size": {"type": ["integer", "null"]}, "bitrate": {"type": "object"},
             },
         },
+        "quantizers": {"type": "array", "items": {"type": "object", "required": ["role", "preset", "layout"]}},
         "probe": {"type": ["object", "null"]},
         "corpora": {
             "type": "array",
@@ -88,10 +109,8 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["name", "fingerprint", "n_utterances", "role"],
                 "properties": {
-                    "name": {"type": "string"},
-                    "fingerprint": {"type": "string"},
-                    "n_utterances": {"type": "integer", "minimum": 0},
-                    "role": {"type": "string"},
+                    "name": {"type": "string"}, "fingerprint": {"type": "string"},
+                    "n_utterances": {"type": "integer", "minimum": 0}, "role": {"type": "string"},
                     "synthetic": {"type": "boolean"},
                 },
             },
@@ -101,22 +120,61 @@ RESULT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["emobench_version", "packages", "machine", "device", "dtype", "seeds", "timings_s"],
             "properties": {
-                "emobench_version": {"type": "string"},
-                "git_commit": {"type": ["string", "null"]},
+                "emobench_version": {"type": "string"}, "git_commit": {"type": ["string", "null"]},
                 "packages": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
-                "machine": {"type": "object"},
-                "device": {"type": "string"},
-                "dtype": {"type": "string"},
-                "batch_size": {"type": ["integer", "number", "null"]},
+                "machine": {"type": "object"}, "device": {"type": "string"}, "dtype": {"type": "string"},
                 "seeds": {"type": "array", "items": {"type": "integer"}},
-                "timings_s": {"type": "object", "additionalProperties": {"type": "number"}},
+                "timings_s": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
             },
         },
         "metrics": {"type": "array", "items": _METRIC},
         "predictions_file": {"type": ["string", "null"]},
+        "skipped_file": {"type": ["string", "null"]},
         "notes": {"type": "array", "items": {"type": "string"}},
     },
 }
+
+
+def _walk(obj: Any, path: str, depth: int, where: str) -> None:
+    """Refuse too-deep nesting and non-finite numbers (iteratively bounded: no RecursionError)."""
+    if depth > MAX_NESTING:
+        raise SchemaError(f"{where}: field {path or '(top level)'}: nested deeper than {MAX_NESTING} levels")
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise SchemaError(f"{where}: field {path}: {obj} is not a finite number (NaN/Infinity are not JSON)")
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            _walk(v, f"{path}/{k}" if path else str(k), depth + 1, where)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _walk(v, f"{path}/{i}", depth + 1, where)
+
+
+def _check_breakdowns(doc: dict[str, Any], where: str) -> None:
+    for i, m in enumerate(doc.get("metrics") or []):
+        for key in ("depth", "stage"):
+            v = (m.get("breakdown") or {}).get(key) if isinstance(m, dict) else None
+            if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DEPTH_VALUE):
+                raise SchemaError(f"{where}: field metrics/{i}/breakdown/{key}: {v!r} is not an integer in "
+                                  f"0..{MAX_DEPTH_VALUE}")
+
+
+def upgrade(doc: Any) -> Any:
+    """A version-1 document as version 2 (run_hash from config_hash, task_info from the catalogue)."""
+    if not isinstance(doc, dict) or doc.get("schema_version") != 1:
+        return doc
+    out = {**doc, "schema_version": 2, "run_hash": doc.get("config_hash", "0" * 16)}
+    out.pop("config_hash", None)
+    try:
+        from emobench.registries import tasks
+        from emobench.results.document import task_info
+
+        out["task_info"] = task_info(tasks.get(doc.get("task")).spec)
+    except Exception:  # an unknown task: a minimal description from the file itself
+        names = {m.get("name"): m for m in doc.get("metrics") or [] if isinstance(m, dict)}
+        out["task_info"] = {"name": doc.get("task"), "title": str(doc.get("task")), "primary": next(iter(names), ""),
+                            "metrics": {k: {"unit": m.get("unit", ""), "direction": m.get("direction", "none"),
+                                            "display": k} for k, m in names.items()}}
+    return out
 
 
 def validate_result(doc: Any, *, where: str = "result") -> None:
@@ -126,13 +184,17 @@ def validate_result(doc: Any, *, where: str = "result") -> None:
     if not isinstance(doc, dict):
         raise SchemaError(f"{where}: a result must be a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version")
-    if version not in SUPPORTED_VERSIONS:
-        newer = isinstance(version, int) and version > SCHEMA_VERSION
-        fix = "upgrade emobench (pip install -U emobench)" if newer else "re-run the benchmark to regenerate it"
+    if version not in SUPPORTED_VERSIONS or version != SCHEMA_VERSION:
+        newer = isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION
+        fix = "upgrade emobench (pip install -U emobench)" if newer else (
+            "read it with emobench.results.read_result, which upgrades it" if version in SUPPORTED_VERSIONS
+            else "re-run the benchmark to regenerate it")
         raise SchemaError(
             f"{where}: schema_version {version!r} is not supported by this emobench "
-            f"(supports {', '.join(map(str, SUPPORTED_VERSIONS))}); {fix}"
+            f"(writes {SCHEMA_VERSION}, reads {', '.join(map(str, SUPPORTED_VERSIONS))}); {fix}"
         )
+    _walk(doc, "", 0, where)
+    _check_breakdowns(doc, where)
     validator = jsonschema.Draft202012Validator(RESULT_SCHEMA)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:

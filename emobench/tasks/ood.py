@@ -1,202 +1,112 @@
-"""Out-of-domain SER (Emo-Q paper sections 3.1 and 4.4): macro-F1 of upstream x quantizer x probe on
+"""Out-of-domain SER (Emo-Q paper sections 3.1 and 4.4): macro-F1 of upstream x quantizer x classifier on
 corpora never used for fitting.
 
-Protocol: the training corpora (every loaded corpus not named in ``ood``) are split 50/10/40; codebooks
-and the probe are fitted on their train parts (probe selected on val). The RVQ depth is chosen by
-cross-validation on the training corpora's test splits (highest macro-F1, ties to the shallower, i.e.
-cheaper, depth) and applied unchanged to each OOD corpus. Every depth's OOD macro-F1 is reported too,
-with the continuous baseline and the change over it. A quantizer that can route (Emo-Q) is also
-scored as a classifier (``method=routed``). With no OOD corpus loaded (e.g. the embedded demo), half
-of the held-out test speakers stand in for one, and the result says so.
+Protocol: the training corpora (every loaded corpus not named in ``ood``) are split 50/10/40; the
+``system`` codebook and the classifier are fitted on their train parts (classifier selected on val). The
+RVQ depth is chosen on the training corpora's test splits (highest macro-F1, ties to the shallower, i.e.
+cheaper, depth) and applied unchanged to each OOD corpus; every depth's OOD macro-F1 is reported too, with
+the continuous baseline and the paired change over it. A routing quantizer (Emo-Q) is scored both ways:
+``scoring=probe`` (its reconstruction through the classifier) and ``scoring=route`` (the route itself).
+With no OOD corpus loaded (e.g. the embedded demo), half of the held-out test speakers stand in for one,
+and the result says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import numpy as np
+from annotated_types import Ge
 
-from emobench.corpora.base import Utterance
-from emobench.errors import EmobenchError
-from emobench.results.records import metric
-from emobench.tasks.base import Task, TaskContext, TaskOutput
-from emobench.tasks.common import quantizer_info, sweep_depths
-from emobench.tasks.training import training_utterances
+from emobench.tasks.base import Task, TaskOutput
+from emobench.tasks.inputs import TaskInputs
+from emobench.tasks.predictions import frame
+from emobench.tasks.protocol import candidate_depths, ood_protocol, select_depth
+from emobench.tasks.records import bootstrap_for, label_indices, rec
+from emobench.tasks.records import f1 as _f1
+from emobench.tasks.scoring import bitrate, mean_duration
+from emobench.tasks.sweep import evaluate
+from emobench.tasks.training import balanced, plan_codebooks
 
-DEFAULT_OOD = ("msp-podcast", "emns", "enterface", "jl-corpus")
-
-
-@dataclass
-class OODProtocol:
-    splits: object  # emobench.splits.Splits of the training corpora
-    select: list[Utterance]  # depth selection: the training corpora's test splits
-    ood: dict[str, list[Utterance]]  # OOD test sets by name
-    roles: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-
-
-def ood_protocol(ctx: TaskContext, ood_names, fractions, *, task: str) -> OODProtocol:
-    """Split training corpora, collect OOD sets (or a pseudo-OOD speaker half); checks leakage."""
-    from emobench import splits as sp
-
-    train_names = [c for c in ctx.corpora if c not in ood_names]
-    ood_loaded = [c for c in ctx.corpora if c in ood_names]
-    if not train_names:
-        raise EmobenchError(f"{task}: every loaded corpus ({', '.join(ctx.corpora)}) is an OOD test set; load "
-                            "training corpora too (e.g. -c esd=... -c ravdess=...) or change --set-task ood=[...]")
-    train_utts = [u for c in train_names for u in ctx.corpora[c].utterances]
-    roles = {c: "train" for c in train_names}
-    if ood_loaded:
-        splits = sp.stratified(train_utts, seed=ctx.seed, fractions=fractions)
-        ood = {c: ctx.limit(ctx.corpora[c].utterances) for c in ood_loaded}
-        roles.update({c: "ood" for c in ood_loaded})
-        notes = []
-    else:
-        splits = sp.speaker_independent(train_utts, seed=ctx.seed, fractions=fractions)
-        speakers = sorted({(u.corpus, u.speaker) for u in splits.test})
-        if len(speakers) < 2:
-            raise EmobenchError(f"{task}: no OOD corpus is loaded and the test split has {len(speakers)} speaker(s), "
-                                "too few to hold some out; load an OOD corpus (--set-task ood=[...])")
-        pseudo = set(speakers[1::2])
-        select = [u for u in splits.test if (u.corpus, u.speaker) not in pseudo]
-        name = f"{'+'.join(train_names)}-unseen-speakers"
-        ood = {name: ctx.limit([u for u in splits.test if (u.corpus, u.speaker) in pseudo])}
-        notes = [f"no OOD corpus loaded ({', '.join(ood_names)}): pseudo-OOD set {name!r} = test speakers "
-                 f"{', '.join(s for _, s in sorted(pseudo))}, never seen in fitting nor in depth selection"]
-        return OODProtocol(splits, ctx.limit(select), ood, roles, notes)
-    sp.check_disjoint(splits.fit_utts, [u for v in ood.values() for u in v], by_speaker=False)
-    return OODProtocol(splits, ctx.limit(splits.test), ood, roles, notes)
-
-
-def candidate_depths(n_stages: int, max_candidates: int = 32) -> list[int]:
-    """Depths tried in cross-validation: all of them, or an even grid (always with the last) for deep
-    layouts such as 128x2, where scoring every prefix would cost O(L^2) decodes."""
-    if n_stages <= max_candidates:
-        return list(range(1, n_stages + 1))
-    grid = np.unique(np.round(np.linspace(1, n_stages, max_candidates)).astype(int))
-    return [int(d) for d in grid]
-
-
-def select_depth(scores: dict[int, float]) -> int:
-    """The depth with the highest score; ties go to the shallower (cheaper) depth."""
-    best = max(scores.values())
-    return min(d for d, s in scores.items() if s >= best - 1e-12)
-
-
-def label_indices(utts, labels) -> np.ndarray:
-    return np.array([labels.index(u.label) for u in utts], dtype=np.int64)
-
-
-def routed_predictions(q, X: np.ndarray, depths, labels) -> dict[int, np.ndarray]:
-    """Emo-Q's routed label indices (in ``labels`` order) for pooled features ``X [N, D]`` at each depth.
-
-    Same rule as ``EmoQ.route`` at utterance level (argmax_i cos(z, e_i)), but each emotion's codebook
-    encodes X once at full depth and every depth is a prefix decode, instead of one full encode per
-    depth."""
-    from emobench.metrics import cosine_similarity
-
-    order = np.array([labels.index(e) for e in q.emotions], dtype=np.int64)  # router column -> label index
-    books = getattr(q, "books", None)
-    if not books:  # another routing quantizer: its own route, one depth at a time
-        return {d: order[q.route(X, depth=d)[0]] for d in depths}
-    codes = {e: b.encode(X) for e, b in books.items()}
-    out = {}
-    for d in depths:
-        cos = np.stack([cosine_similarity(X, np.asarray(b.decode(codes[e], d))) for e, b in books.items()], 1)
-        out[d] = order[cos.argmax(1)]  # ties go to the first emotion in the router's order
-    return out
-
-
-def delta_record(y, pred, cont_pred, n_labels: int, *, n_boot: int, seed: int, **bd) -> dict:
-    """macro_f1_delta (quantized minus continuous) with a paired bootstrap CI over the same items."""
-    from emobench import metrics as M
-
-    lab = list(range(n_labels))
-
-    def diff(t, a, b):
-        return M.macro_f1(t, a, lab) - M.macro_f1(t, b, lab)
-
-    return metric("macro_f1_delta", diff(y, pred, cont_pred), n=len(y),
-                  ci=M.bootstrap_metric(diff, y, pred, cont_pred, n_boot=n_boot, seed=seed), **bd)
+OOD = ("msp-podcast", "emns", "enterface", "jl-corpus")
 
 
 class OODSER(Task):
     name = "ood-ser"
 
-    def __init__(self, *, ood=DEFAULT_OOD, fractions=(0.5, 0.1, 0.4), max_candidates: int = 32, n_boot: int = 1000):
-        super().__init__(ood=list(ood), fractions=list(fractions), max_candidates=max_candidates, n_boot=n_boot)
-        self.ood, self.fractions, self.max_candidates, self.n_boot = tuple(ood), tuple(fractions), max_candidates, n_boot
+    def __init__(self, *, ood: tuple[str, ...] = OOD, ood_partition: dict[str, list[str]] | None = None,
+                 fractions: tuple[float, float, float] = (0.5, 0.1, 0.4), max_candidates: Annotated[int, Ge(1)] = 32,
+                 n_boot: Annotated[int, Ge(1)] = 1000, bootstrap: Literal["speaker", "utterance"] = "speaker",
+                 label_set: str | list[str] = "emo4"):
+        self.ood, self.fractions, self.max_candidates = tuple(ood), tuple(fractions), max_candidates
+        self.ood_partition = {"msp-podcast": ["Test1"]} if ood_partition is None else dict(ood_partition)
+        self.n_boot, self.bootstrap, self.label_set = n_boot, bootstrap, label_set
 
-    def run(self, ctx: TaskContext) -> TaskOutput:
+    def run(self, inputs: TaskInputs) -> TaskOutput:
         import pandas as pd
 
-        from emobench import metrics as M
-        from emobench.tasks.training import plan_codebooks, train_probe_on
-
-        labels, lab = list(ctx.label_set), list(range(len(ctx.label_set)))
-        proto = ood_protocol(ctx, self.ood, self.fractions, task=self.name)
-        q = ctx.new_quantizer()
-        per_emotion = getattr(q, "per_emotion", False)
-        share = float(q.params.get("target_share", 1.0)) if per_emotion else 0.0
-        if per_emotion:
-            plan, _ = plan_codebooks(ctx, proto.splits, labels, schemes={"q": share}, n_train=None, where=self.name)
+        labels, c = list(inputs.label_set), len(inputs.label_set)
+        proto = ood_protocol(inputs, self.ood, self.fractions, task=self.name, ood_partition=self.ood_partition)
+        router = inputs.quantizers.is_router("system")
+        notes = list(proto.notes)
+        if router:
+            share = float(inputs.quantizers.component("system").params.get("target_share", 1.0))
+            plan, _, extra = plan_codebooks(inputs, proto.splits, labels, shares={"system": share}, n_train=None,
+                                            where=self.name)
+            train, notes = plan["system"], notes + extra
         else:
-            cb_train = training_utterances(ctx, proto.splits, scheme="balanced")
-        everything = proto.splits.fit_utts + proto.splits.val + proto.select + [u for v in proto.ood.values() for u in v]
-        fs = ctx.features(list({u.id: u for u in everything}.values()))
-        kept = set(fs.utt_ids)
-        if per_emotion:
-            q = ctx.fit_quantizer(ctx.new_quantizer(), fs, {e: plan[f"q/{e}"] for e in labels}, tag="ood-emoq")
-        else:
-            q = ctx.fit_quantizer(q, fs, cb_train, tag="ood")
-        probe = train_probe_on(ctx, fs, proto.splits, labels)
+            train = balanced(inputs, proto.splits, labels)
+        fs = inputs.features.get(proto.splits.fit_utts + proto.splits.val + proto.select
+                                 + [u for v in proto.ood.values() for u in v])
+        q = inputs.quantizers.fit("system", fs, train, layer=inputs.layer)
+        fit = inputs.quantizers.fitted[-1]
+        probe = inputs.probes.train(fs, inputs.limited(proto.splits.train), inputs.limited(proto.splits.val), labels)
         depths = candidate_depths(int(q.n_stages), self.max_candidates)
-        select = [u for u in proto.select if u.id in kept]
-        y_sel = label_indices(select, labels)
-        with ctx.timer("evaluate"):
-            sel = sweep_depths(ctx, fs, select, q, probe, depths=depths)
-        curve = {d: M.macro_f1(y_sel, sel.probs[d].argmax(1), lab) for d in depths}
-        best = select_depth(curve)
-        metrics = [metric("macro_f1", v, n=len(y_sel), depth=d, condition="selection", method="probe")
-                   for d, v in curve.items()]
-        methods = ["probe"] + (["routed"] if hasattr(q, "route") else [])
-        if "routed" in methods:
-            X_sel, _ = ctx.pooled(fs, select)
-            r_sel = routed_predictions(q, X_sel, depths, labels)
-            r_curve = {d: M.macro_f1(y_sel, r_sel[d], lab) for d in depths}
-            metrics += [metric("macro_f1", v, n=len(y_sel), depth=d, condition="selection", method="routed")
-                        for d, v in r_curve.items()]
-        chosen = {"probe": best, **({"routed": select_depth(r_curve)} if "routed" in methods else {})}
-        preds, fr = [], float(ctx.upstream.frame_rate_hz)
-        for name, utts in proto.ood.items():
-            test = [u for u in utts if u.id in kept]
-            y = label_indices(test, labels)
-            with ctx.timer("evaluate"):
-                sw = sweep_depths(ctx, fs, test, q, probe, depths=depths)
-            cont = sw.continuous_probs.argmax(1)
-            metrics.append(metric("macro_f1", M.macro_f1(y, cont, lab), n=len(y), corpus=name, condition="continuous",
-                                  ci=M.bootstrap_metric(lambda t, p: M.macro_f1(t, p, lab), y, cont,
-                                                        n_boot=self.n_boot, seed=ctx.seed)))
-            routed = routed_predictions(q, ctx.pooled(fs, test)[0], depths, labels) if "routed" in methods else {}
-            for method in methods:
+        book_labels = np.array([labels.index(e) for e in q.emotions]) if router else None
+        sets = {"select": [u for u in proto.select if u.id in fs],
+                **{k: [u for u in v if u.id in fs] for k, v in proto.ood.items()}}
+        scorings = ["probe"] + (["route"] if router else [])
+        evs = {}
+        with inputs.timer("evaluate"):
+            for k, utts in sets.items():
+                evs[k] = evaluate(q, fs, utts, inputs.layer, probe=probe, depths=depths, progress=inputs.progress)
+
+        def pred(k: str, d: int, scoring: str) -> np.ndarray:
+            return book_labels[evs[k].route[d]] if scoring == "route" else evs[k].probs[d].argmax(1)
+
+        ys = {k: label_indices(v, labels) for k, v in sets.items()}
+        best = {s: select_depth({d: _f1(ys["select"], pred("select", d, s), c) for d in depths}) for s in scorings}
+        metrics = [rec("macro_f1", _f1(ys["select"], pred("select", d, s), c), n=len(ys["select"]), depth=d,
+                       condition="selection", scoring=s) for s in scorings for d in depths]
+        fr = float(inputs.upstream.frame_rate_hz)
+        preds = []
+        for k in [k for k in sets if k != "select"]:
+            boot = bootstrap_for(sets[k], kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
+            cont = probe.predict_proba(inputs.features.pooled(fs, sets[k])[0]).argmax(1)
+            metrics.append(rec("macro_f1", _f1(ys[k], cont, c), ci=boot.stat(ys[k], cont, c, "macro_f1"),
+                               n=len(ys[k]), corpus=k, condition="continuous"))
+            preds.append(frame(sets[k], labels, None, pred=cont, corpus=k, condition="continuous"))
+            for s in scorings:
                 for d in depths:
-                    pred = sw.probs[d].argmax(1) if method == "probe" else routed[d]
-                    bd = {"corpus": name, "depth": d, "method": method, "condition": "quantized"}
-                    if d == chosen[method]:
-                        bd["selected"] = "cv"
-                        metrics.append(delta_record(y, pred, cont, len(labels), n_boot=self.n_boot, seed=ctx.seed, **bd))
-                        metrics.append(metric("bitrate", q.bits_per_frame(d) * fr, depth=d, method=method, corpus=name))
-                    metrics.append(metric("macro_f1", M.macro_f1(y, pred, lab), n=len(y), **bd))
-            preds.append(sw.predictions(labels, corpus=name))
+                    p = pred(k, d, s)
+                    at = {"corpus": k, "depth": d, "scoring": s, "role": "system"}
+                    metrics.append(rec("macro_f1", _f1(ys[k], p, c), ci=boot.stat(ys[k], p, c, "macro_f1"),
+                                       n=len(ys[k]), condition="quantized", **at))
+                    if d == best[s]:
+                        metrics.append(rec("macro_f1_delta", _f1(ys[k], p, c) - _f1(ys[k], cont, c),
+                                           ci=boot.stat_diff(ys[k], p, cont, c, "macro_f1"), n=len(ys[k]),
+                                           selected="cv", **at))
+                        preds.append(frame(sets[k], labels, None, pred=p, condition="quantized", **at))
+            metrics += [rec("bitrate", bitrate(fit, d, fr, mean_duration(fs, sets[k], fr)), depth=d, corpus=k,
+                            role="system") for d in depths]
+        metrics += [rec("selected_depth", best[s], scoring=s, role="system") for s in scorings]
         return TaskOutput(
             metrics=metrics,
-            protocol={"name": "ood-ser", "seed": ctx.seed, "ood": sorted(proto.ood), "selected_depth": chosen,
+            protocol={"name": "ood-ser", "ood": sorted(proto.ood), "selected_depth": best, "bootstrap": self.bootstrap,
                       "depth_selection": "max macro-F1 on the training corpora's test splits, ties to shallower",
                       "splits": proto.splits.protocol},
             corpora_roles=proto.roles,
             predictions=pd.concat(preds, ignore_index=True),
-            quantizer_info=quantizer_info(q, ctx, composition={"scheme": f"per-emotion {share:g}" if per_emotion
-                                                               else "balanced"}),
-            probe_info={"name": ctx.config.probe, "params": ctx.config.probe_params, "trained_on": "continuous"},
-            notes=proto.notes,
+            notes=notes,
         )
+

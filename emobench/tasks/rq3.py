@@ -1,190 +1,166 @@
-"""RQ3 (Emo-Q paper section 4.3, Figure 5): do emotion-aware codebooks preserve soft emotion
-distributions?
+"""RQ3 (Emo-Q paper section 4.3, Figure 5): do emotion-aware codebooks preserve soft emotion distributions?
 
-A soft-labelled corpus (IEMOCAP by default: annotator vote distributions) is held out entirely;
-codebooks and the probe are trained on the other corpora. For each codebook scheme (balanced, 100+0,
-95+5, 99+1; every codebook trained on the same number of utterances) and every depth, the probe's
-softmax on the reconstruction is compared with the annotator distribution: Jensen-Shannon divergence
-(base 2, bits) and top-2 set accuracy, in the low-ambiguity (primary vote share > 0.5) and
-high-ambiguity (<= 0.5) strata and overall.
+A soft-labelled corpus (IEMOCAP: annotator votes) is held out entirely; codebooks and the classifier are
+trained on the other corpora. Its test population is every utterance with votes in the label set,
+including those without an agreed label (IEMOCAP ``xxx``: the paper's high-ambiguity cases). Strata
+follow the paper: low ambiguity = the primary emotion's share of ALL votes (before restricting them to
+the label set) is above 50%, high = no majority. For the balanced codebook and each emotion-aware scheme
+(100+0, 95+5, 99+1; every codebook trained on the same number of utterances) and every depth, the
+classifier's softmax on the reconstruction is compared with the annotators' distribution over the label
+set: Jensen-Shannon divergence (bits) and top-2 set accuracy (ties scored as expected values).
 
-Which emotion-specific codebook quantizes an utterance: ``routing="matched"`` (default) uses the
-codebook of its primary (majority) label, the paper's matched setting of RQ2; ``routing="emoq"`` picks
-the codebook whose reconstruction has the highest utterance-level cosine, using no label.
+Which emotion codebook quantizes an utterance: ``routing="oracle"`` takes the codebook of its primary
+voted emotion (the paper's matched setting; needs the label), ``routing="emoq"`` the Emo-Q route (no
+label). Both are reported, labelled; every scheme gets paired differences against the balanced codebook.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import numpy as np
+from annotated_types import Ge
 
 from emobench.errors import EmobenchError
-from emobench.results.records import metric
-from emobench.tasks.base import Task, TaskContext, TaskOutput
-from emobench.tasks.common import quantizer_info, sweep_depths
-from emobench.tasks.training import (
-    balanced_quantizer,
-    composition_notes,
-    fit_emotion_codebooks,
-    plan_codebooks,
-    train_probe_on,
-)
+from emobench.tasks.base import Task, TaskOutput
+from emobench.tasks.inputs import TaskInputs
+from emobench.tasks.predictions import frame
+from emobench.tasks.records import bootstrap_for, rec
+from emobench.tasks.sweep import evaluate, routed_probs
+from emobench.tasks.training import plan_codebooks
 
-DEFAULT_SCHEMES = {"balanced": 0.0, "100+0": 1.0, "95+5": 0.95, "99+1": 0.99}
+STRATA = ("all", "low", "high")
 
 
-def soft_records(p_pred: np.ndarray, p_true: np.ndarray, strata: np.ndarray, *, n_boot: int, seed: int,
+def soft_records(p_pred: np.ndarray, p_true: np.ndarray, strata: np.ndarray, boot, *, base: dict | None = None,
                  **bd) -> list[dict]:
-    """js_divergence and top2_accuracy (mean, bootstrap CI) overall and per ambiguity stratum."""
+    """js_divergence and top2_accuracy per stratum; with ``base`` (the balanced codebook's per-item values)
+    also their paired differences ``*_diff``."""
     from emobench import metrics as M
 
-    js = M.js_divergence(p_pred, p_true)  # [N] bits
-    top2 = M.top2_set_accuracy(p_pred, p_true)  # [N] 0/1
+    values = {"js_divergence": M.js_divergence(p_pred, p_true), "top2_accuracy": M.top2_set_accuracy(p_pred, p_true)}
     out = []
-    for stratum in ("all", "low", "high"):
-        sel = np.ones(len(js), bool) if stratum == "all" else strata == stratum
+    for stratum in STRATA:
+        sel = np.ones(len(strata), bool) if stratum == "all" else strata == stratum
         if not sel.any():
             continue
-        for name, v in (("js_divergence", js[sel]), ("top2_accuracy", top2[sel])):
-            out.append(metric(name, float(v.mean()), ci=M.bootstrap_ci(v, n_boot=n_boot, seed=seed), n=int(sel.sum()),
-                              stratum=stratum, **bd))
-    return out
+        for name, v in values.items():
+            out.append(rec(name, v[sel].mean(), ci=boot.mean(v, sel), n=int(sel.sum()), stratum=stratum, **bd))
+            if base is not None:
+                d = v - base[name]
+                out.append(rec(f"{name}_diff", d[sel].mean(), ci=boot.mean(d, sel), n=int(sel.sum()),
+                               stratum=stratum, **bd))
+    return out, values
 
 
 class RQ3(Task):
     name = "rq3"
 
-    def __init__(self, *, held_out: str = "iemocap", schemes: dict | None = None, routing: str = "matched",
-                 fractions=(0.5, 0.1, 0.4), n_train: int | None = None, n_boot: int = 1000):
-        schemes = dict(DEFAULT_SCHEMES if schemes is None else schemes)
-        if routing not in ("matched", "emoq"):
-            raise EmobenchError(f"rq3: routing must be 'matched' or 'emoq', got {routing!r}")
-        if not any(v == 0 for v in schemes.values()):
-            raise EmobenchError("rq3: schemes need the balanced baseline (a scheme with share 0)")
-        super().__init__(held_out=held_out, schemes=schemes, routing=routing, fractions=list(fractions),
-                         n_train=n_train, n_boot=n_boot)
-        self.held_out, self.schemes, self.routing = held_out, schemes, routing
-        self.fractions, self.n_train, self.n_boot = tuple(fractions), n_train, n_boot
+    def __init__(self, *, held_out: str = "iemocap", fractions: tuple[float, float, float] = (0.5, 0.1, 0.4),
+                 n_train: Annotated[int, Ge(1)] | None = None, n_boot: Annotated[int, Ge(1)] = 1000,
+                 bootstrap: Literal["speaker", "utterance"] = "speaker",
+                 routing: tuple[Literal["oracle", "emoq"], ...] = ("oracle", "emoq"),
+                 label_set: str | list[str] = "emo4"):
+        if not routing:
+            raise EmobenchError("rq3: routing needs at least one of oracle, emoq")
+        self.held_out, self.fractions, self.n_train = held_out, tuple(fractions), n_train
+        self.n_boot, self.bootstrap, self.routing, self.label_set = n_boot, bootstrap, tuple(routing), label_set
 
     def held_out_name(self, corpora) -> str:
         if self.held_out in corpora:
             return self.held_out
         if len(corpora) == 1:
             return next(iter(corpora))
-        raise EmobenchError(
-            f"rq3 holds out {self.held_out!r}, which is not among the loaded corpora ({', '.join(corpora)}); "
-            f"add it with -c {self.held_out}=PATH or choose another with --set-task held_out=NAME"
-        )
+        raise EmobenchError(f"rq3 holds out {self.held_out!r}, which is not among the loaded corpora "
+                            f"({', '.join(corpora)}); add it with -c {self.held_out}=PATH or choose another with "
+                            "-T held_out=NAME")
 
     def check(self, corpora) -> None:
         super().check(corpora)
         name = self.held_out_name(corpora)
         corpus = corpora[name]
-        if not corpus.has_soft_labels or not any(u.soft_label for u in corpus.utterances):
-            raise EmobenchError(
-                f"rq3 needs soft labels (annotator vote distributions) on the held-out corpus, but {name!r} has "
-                "none; hold out IEMOCAP, CREMA-D, MSP-Podcast or the demo corpus (--set-task held_out=NAME)"
-            )
+        if not any(u.soft_label for u in corpus.utterances + corpus.unlabelled):
+            raise EmobenchError(f"rq3 needs soft labels (annotator votes) on the held-out corpus, but {name!r} has "
+                                "none; hold out IEMOCAP, CREMA-D, MSP-Podcast or the demo corpus (-T held_out=NAME)")
 
-    def _splits(self, ctx: TaskContext, held: str):
-        from emobench import splits as sp
-
-        if len(ctx.corpora) > 1:
-            utts = [u for c in ctx.corpora.values() for u in c.utterances]
-            return sp.held_out_corpus(utts, held_out=held, seed=ctx.seed, fractions=self.fractions), []
-        s = sp.stratified(ctx.corpora[held].utterances, seed=ctx.seed, fractions=self.fractions)
-        return s, [f"{held}: the only corpus, so it was split 50/10/40 and its own test split evaluated "
-                   "(the paper holds the soft-labelled corpus out entirely)"]
-
-    def run(self, ctx: TaskContext) -> TaskOutput:
+    def run(self, inputs: TaskInputs) -> TaskOutput:
         import pandas as pd
 
-        from emobench.splits import ambiguity_stratum
+        from emobench import splits as sp
 
-        self.check(ctx.corpora)
-        labels = list(ctx.label_set)
-        held = self.held_out_name(ctx.corpora)
-        splits, notes = self._splits(ctx, held)
+        labels = list(inputs.label_set)
+        held = self.held_out_name(inputs.corpora)
+        corpus = inputs.corpora[held]
+        notes = []
+        if len(inputs.corpora) > 1:
+            splits = sp.held_out_corpus([u for c in inputs.corpora.values() for u in c.utterances], held_out=held,
+                                        seed=inputs.seed, fractions=self.fractions)
+            population = [u for u in splits.test + corpus.unlabelled if u.soft_label]
+        else:
+            splits = sp.stratified(corpus.utterances, seed=inputs.seed, fractions=self.fractions)
+            population = [u for u in splits.test if u.soft_label] + [u for u in corpus.unlabelled if u.soft_label]
+            notes.append(f"{held}: the only corpus, so it was split 50/10/40 and its test split (plus its "
+                         "no-agreement utterances) evaluated; the paper holds the soft-labelled corpus out entirely")
         splits.check()
-        plan, n = plan_codebooks(ctx, splits, labels, schemes=self.schemes, n_train=self.n_train, where="rq3")
-        test_all = [u for u in ctx.limit(splits.test) if u.soft_label]
-        if not test_all:
-            raise EmobenchError(f"rq3: no utterance of {held!r} in the evaluation set has a soft label")
-        fs = ctx.features(list({u.id: u for u in splits.train + splits.val + splits.codebook_train + test_all
-                                + [u for v in plan.values() for u in v]}.values()))
-        kept = set(fs.utt_ids)
-        test = [u for u in test_all if u.id in kept]
-        y = np.array([labels.index(u.label) for u in test])
+        sp.check_disjoint(splits.fit_utts, population, by_speaker=False)
+        shares = {r: float(inputs.quantizers.component(r).params.get("target_share", 0.0))
+                  for r in inputs.quantizers.roles}
+        shares["balanced"] = 0.0
+        plan, n, extra = plan_codebooks(inputs, splits, labels, shares=shares, n_train=self.n_train, where="rq3")
+        notes += extra
+        test_all = inputs.limited(population)
+        fs = inputs.features.get(splits.codebook_train + splits.train + splits.val + test_all)
+        test = [u for u in test_all if u.id in fs]
+        if not test:
+            raise EmobenchError(f"rq3: no soft-labelled utterance of {held!r} survived feature extraction")
         p_true = np.array([u.soft_label for u in test], dtype=np.float64)
-        strata = np.array([ambiguity_stratum(u.soft_label) for u in test])
-        probe = train_probe_on(ctx, fs, splits, labels)
-        metrics, preds = [], []
-        q_bal = None
-        cont_probs = None
-        for scheme, share in self.schemes.items():
-            with ctx.timer("evaluate"):
-                if share == 0:
-                    q_bal = ctx.fit_quantizer(balanced_quantizer(ctx), fs, plan[scheme], tag=f"rq3-{held}-{scheme}")
-                    sweep = sweep_depths(ctx, fs, test, q_bal, probe)
-                    probs, depths = sweep.probs, sweep.depths
-                    cont_probs = sweep.continuous_probs
-                else:
-                    books = fit_emotion_codebooks(ctx, fs, {lab: plan[f"{scheme}/{lab}"] for lab in labels},
-                                                  share=share, tag=f"rq3-{held}-{scheme}")
-                    probs, depths = self._emotion_probs(ctx, fs, test, y, books, labels, probe)
-            for d in depths:
-                metrics += soft_records(probs[d], p_true, strata, n_boot=self.n_boot, seed=ctx.seed, depth=d,
-                                        scheme=scheme, corpus=held)
-                preds.append(_pred_frame(test, probs[d], labels, scheme=scheme, depth=d, strata=strata))
-        metrics += soft_records(cont_probs, p_true, strata, n_boot=self.n_boot, seed=ctx.seed, scheme="continuous",
-                                condition="continuous", corpus=held)
-        preds.append(_pred_frame(test, cont_probs, labels, scheme="continuous", depth=0, strata=strata))
+        primary = p_true.argmax(1)  # the oracle's codebook: the primary voted emotion (ties: label order)
+        strata = np.array([sp.stratum_of(u) for u in test])
+        boot = bootstrap_for(test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
+        probe = inputs.probes.train(fs, inputs.limited(splits.train), inputs.limited(splits.val), labels)
+        cont = probe.predict_proba(inputs.features.pooled(fs, test)[0])
+        bd = {"corpus": held}
+        metrics, _ = soft_records(cont, p_true, strata, boot, condition="continuous", **bd)
+        preds = [frame(test, labels, cont, condition="continuous", stratum=strata)]
+        q_bal = inputs.quantizers.fit("balanced", fs, plan["balanced"], layer=inputs.layer)
+        with inputs.timer("evaluate"):
+            bal = evaluate(q_bal, fs, test, inputs.layer, probe=probe, progress=inputs.progress)
+        base = {}
+        for d in bal.depths:
+            recs, base[d] = soft_records(bal.probs[d], p_true, strata, boot, depth=d, role="balanced", **bd)
+            metrics += recs
+            preds.append(frame(test, labels, bal.probs[d], role="balanced", depth=d, stratum=strata))
+        for role in [r for r in inputs.quantizers.roles if r != "balanced"]:
+            q = inputs.quantizers.fit(role, fs, plan[role], layer=inputs.layer)
+            with inputs.timer("evaluate"):
+                ev = evaluate(q, fs, test, inputs.layer, probe=probe, depths=bal.depths, progress=inputs.progress)
+            order = {e: i for i, e in enumerate(ev.books)}
+            oracle = np.array([order[labels[i]] for i in primary])
+            for d in bal.depths:
+                for routing in self.routing:
+                    choice = oracle if routing == "oracle" else ev.route[d]
+                    probs = routed_probs(ev.books, d, choice)
+                    recs, _ = soft_records(probs, p_true, strata, boot, base=base[d], depth=d, role=role,
+                                           routing=routing, **bd)
+                    metrics += recs
+                    if routing == "emoq":
+                        hit = (choice == oracle).astype(np.float64)
+                        metrics.append(rec("route_accuracy", hit.mean(), ci=boot.mean(hit), n=len(hit), depth=d,
+                                           role=role, **bd))
+                    preds.append(frame(test, labels, probs, role=role, routing=routing, depth=d, stratum=strata))
         counts = {s: int((strata == s).sum()) for s in ("low", "high")}
+        n_unl = sum(u.label is None for u in test)
         notes += [f"{held}: {len(test)} soft-labelled test utterances ({counts['low']} low-, {counts['high']} "
-                  f"high-ambiguity); every codebook trained on {n} utterances",
-                  f"emotion-specific codebooks chosen by {self.routing} routing; JS divergence in bits (log base 2)",
-                  *composition_notes(self.schemes, n)]
+                  f"high-ambiguity; {n_unl} without an agreed label); every codebook trained on {n} utterances",
+                  "strata from the primary emotion's share of all votes; JS divergence in bits (log base 2); top-2 "
+                  "ties scored as the expected value over tied orderings",
+                  f"emotion codebooks routed by: {', '.join(self.routing)} (oracle = the primary voted emotion's codebook)"]
         return TaskOutput(
             metrics=metrics,
-            protocol={"name": "rq3", "held_out": held, "routing": self.routing, "schemes": self.schemes,
-                      "utterances_per_codebook": n, "seed": ctx.seed, "splits": splits.protocol},
-            corpora_roles={c: ("held-out" if c == held and len(ctx.corpora) > 1 else
-                               "train+eval" if c == held else "train") for c in ctx.corpora},
+            protocol={"name": "rq3", "held_out": held, "routing": list(self.routing), "utterances_per_codebook": n,
+                      "bootstrap": self.bootstrap, "splits": splits.protocol, "strata": counts},
+            corpora_roles={c: ("held-out" if c == held and len(inputs.corpora) > 1 else
+                               "train+eval" if c == held else "train") for c in inputs.corpora},
             predictions=pd.concat(preds, ignore_index=True),
-            quantizer_info=quantizer_info(q_bal, ctx, composition={"schemes": self.schemes}),
-            probe_info={"name": ctx.config.probe, "params": ctx.config.probe_params, "trained_on": "continuous"},
             notes=notes,
         )
-
-    def _emotion_probs(self, ctx, fs, test, y, books: dict, labels, probe) -> tuple[dict, list[int]]:
-        """depth -> probe probabilities ``[N, C]`` with each utterance quantized by its routed codebook."""
-        n_stages = min(int(b.n_stages) for b in books.values())
-        depths = list(range(1, n_stages + 1))
-        probs = {d: np.zeros((len(test), len(labels))) for d in depths}
-        if self.routing == "matched":
-            for i, lab in enumerate(labels):
-                rows = np.flatnonzero(y == i)
-                if len(rows):
-                    sweep = sweep_depths(ctx, fs, [test[r] for r in rows], books[lab], probe, depths=depths)
-                    for d in depths:
-                        probs[d][rows] = sweep.probs[d]
-            return probs, depths
-        sweeps = [sweep_depths(ctx, fs, test, books[lab], probe, depths=depths) for lab in labels]
-        for d in depths:
-            choice = np.stack([s.cosine_utt[d] for s in sweeps], 1).argmax(1)  # [N] routed codebook
-            probs[d] = np.stack([s.probs[d] for s in sweeps], 1)[np.arange(len(test)), choice]
-        return probs, depths
-
-
-def _pred_frame(test, probs: np.ndarray, labels, *, scheme: str, depth: int, strata: np.ndarray):
-    import pandas as pd
-
-    from emobench import metrics as M
-
-    p_true = np.array([u.soft_label for u in test])
-    return pd.DataFrame({
-        "utt_id": [u.id for u in test], "speaker": [u.speaker for u in test], "label": [u.label for u in test],
-        "scheme": scheme, "depth": depth, "stratum": strata, "pred": [labels[i] for i in probs.argmax(1)],
-        "js_divergence": M.js_divergence(probs, p_true), "top2": M.top2_set_accuracy(probs, p_true),
-        **{f"p_{lab}": probs[:, i] for i, lab in enumerate(labels)},
-        **{f"soft_{lab}": p_true[:, i] for i, lab in enumerate(labels)},
-    })

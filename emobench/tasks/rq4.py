@@ -1,182 +1,157 @@
 """RQ4 (Emo-Q paper section 4.4, Table 1): downstream SER with routed quantization.
 
-For each codebook layout (8x32 ... 128x2) and method: Bal (a balanced RVQ, its reconstruction scored by
-the probe), Emo-Q(100) and Emo-Q(99) (per-emotion codebooks trained 100+0 / 99+1, zero-parameter cosine
-routing), the RVQ depth is chosen by cross-validation on the training corpora's test splits and the
-macro-F1 change over the continuous baseline (the probe on continuous features) is averaged over the
-OOD test sets. Every codebook is trained on the same number of utterances. The bitrate reported is the
-one actually used: the selected depth's stage codes at the upstream's frame rate (Emo-Q adds log2(E)
-bits per utterance for the codebook choice, recorded beside it).
+For each codebook layout (8x32 ... 128x2): ``bal`` (a balanced codebook; its reconstruction scored by
+the classifier trained on continuous features), ``emoq-100`` and ``emoq-99`` (emotion codebooks trained
+100+0 / 99+1; the zero-parameter Emo-Q route is the prediction). Each method's RVQ depth is chosen on the
+training corpora's test splits (highest macro-F1, ties to the shallower depth) and applied unchanged to
+every OOD test set. Reported per OOD corpus and averaged over them (``corpus=mean``, as Table 1): the
+macro-F1 change over the classifier on continuous features (``macro_f1_delta``) and, for Emo-Q, over Bal
+(``macro_f1_diff``), both with paired speaker-level intervals; the bitrate actually used (frame codes at
+the chosen depth, plus Emo-Q's log2(E) route bits per utterance). Every codebook of a layout is trained on
+the same number of utterances.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import numpy as np
+from annotated_types import Ge
 
 from emobench.errors import EmobenchError
-from emobench.results.records import metric
-from emobench.tasks.base import Task, TaskContext, TaskOutput
-from emobench.tasks.common import quantizer_info, sweep_depths
-from emobench.tasks.ood import (
-    DEFAULT_OOD,
-    candidate_depths,
-    delta_record,
-    label_indices,
-    ood_protocol,
-    routed_predictions,
-    select_depth,
-)
-from emobench.tasks.training import composition_notes, plan_codebooks, train_probe_on
+from emobench.tasks.base import Task, TaskOutput
+from emobench.tasks.inputs import TaskInputs
+from emobench.tasks.predictions import frame
+from emobench.tasks.protocol import candidate_depths, ood_protocol, select_depth
+from emobench.tasks.records import bootstrap_for, label_indices, rec
+from emobench.tasks.records import f1 as _f1
+from emobench.tasks.scoring import bitrate, mean_duration
+from emobench.tasks.sweep import evaluate
+from emobench.tasks.training import plan_codebooks
 
 LAYOUTS = ("8x32", "8x64", "8x128", "32x2", "32x4", "64x2", "128x2")
-METHODS = {"Bal": 0.0, "Emo-Q(100)": 1.0, "Emo-Q(99)": 0.99}
-# The paper's Table 1: macro-F1 change over the continuous baseline in percentage points (F1 x 100),
-# emotion2vec+ base, averaged over MSP-Podcast, EMNS, eNTERFACE and JL-Corpus.
-PAPER_TABLE1 = {
-    "Bal": dict(zip(LAYOUTS, (-0.09, +0.02, +0.02, -0.98, -0.53, -1.00, +0.17), strict=True)),
-    "Emo-Q(100)": dict(zip(LAYOUTS, (+0.95, +0.97, +0.66, +0.51, +1.18, +0.67, +0.77), strict=True)),
-    "Emo-Q(99)": dict(zip(LAYOUTS, (+1.57, +1.45, +1.20, +0.57, +0.25, -0.18, -0.18), strict=True)),
-}
+OOD = ("msp-podcast", "emns", "enterface", "jl-corpus")
 
 
 def parse_layout(layout: str) -> tuple[int, int]:
     try:
-        n_stages, size = (int(x) for x in str(layout).lower().split("x"))
+        n_stages, size = (int(x) for x in str(layout).lower().replace("×", "x").split("x"))
     except ValueError:
-        raise EmobenchError(f"rq4: layout {layout!r} must look like STAGESxENTRIES, e.g. 8x32") from None
+        raise EmobenchError(f"layout {layout!r} must look like STAGESxENTRIES, e.g. 8x32") from None
+    if n_stages < 1 or size < 2:
+        raise EmobenchError(f"layout {layout!r}: at least 1 stage of 2 entries")
     return n_stages, size
 
 
-def table_lines(cells: dict, layouts) -> list[str]:
-    """Text rows 'method | layout: delta (depth, kbps) ...' for notes, paper units (F1 x 100)."""
-    lines = []
-    for method, row in cells.items():
-        parts = [f"{lay} {100 * row[lay][0]:+.2f} (d={row[lay][1]}, {row[lay][2] / 1000:.2f} kbps)" for lay in layouts]
-        lines.append(f"measured {method}: " + "; ".join(parts))
-    for method, row in PAPER_TABLE1.items():
-        lines.append(f"paper {method}: " + "; ".join(f"{lay} {v:+.2f}" for lay, v in row.items()))
-    return lines
+def predictions(ev, depth: int, book_labels: np.ndarray | None) -> np.ndarray:
+    """Label indices at ``depth``: the Emo-Q route (mapped to label order) or the classifier's argmax."""
+    if book_labels is not None:
+        return book_labels[ev.route[depth]]
+    return ev.probs[depth].argmax(1)
 
 
 class RQ4(Task):
     name = "rq4"
 
-    def __init__(self, *, layouts=LAYOUTS, methods: dict | None = None, ood=DEFAULT_OOD, fractions=(0.5, 0.1, 0.4),
-                 balanced_quantizer: str = "rvq", n_train: int | None = None, max_candidates: int = 32,
-                 n_boot: int = 1000):
-        methods = dict(METHODS if methods is None else methods)
+    def __init__(self, *, layouts: tuple[str, ...] = LAYOUTS, ood: tuple[str, ...] = OOD,
+                 ood_partition: dict[str, list[str]] | None = None,
+                 fractions: tuple[float, float, float] = (0.5, 0.1, 0.4), n_train: Annotated[int, Ge(1)] | None = None,
+                 max_candidates: Annotated[int, Ge(1)] = 32, n_boot: Annotated[int, Ge(1)] = 1000,
+                 bootstrap: Literal["speaker", "utterance"] = "speaker", label_set: str | list[str] = "emo4"):
         for lay in layouts:
             parse_layout(lay)
-        super().__init__(layouts=list(layouts), methods=methods, ood=list(ood), fractions=list(fractions),
-                         balanced_quantizer=balanced_quantizer, n_train=n_train, max_candidates=max_candidates,
-                         n_boot=n_boot)
-        self.layouts, self.methods, self.ood, self.fractions = list(layouts), methods, tuple(ood), tuple(fractions)
-        self.balanced_name, self.n_train = balanced_quantizer, n_train
-        self.max_candidates, self.n_boot = max_candidates, n_boot
+        self.layouts, self.ood, self.fractions, self.n_train = list(layouts), tuple(ood), tuple(fractions), n_train
+        self.ood_partition = {"msp-podcast": ["Test1"]} if ood_partition is None else dict(ood_partition)
+        self.max_candidates, self.n_boot, self.bootstrap, self.label_set = max_candidates, n_boot, bootstrap, label_set
 
-    def run(self, ctx: TaskContext) -> TaskOutput:
+    def run(self, inputs: TaskInputs) -> TaskOutput:
         import pandas as pd
 
-        from emobench import metrics as M
-
-        labels, lab = list(ctx.label_set), list(range(len(ctx.label_set)))
-        router = ctx.new_quantizer()
-        if not hasattr(router, "route"):
-            raise EmobenchError(
-                f"rq4 routes with Emo-Q, but quantizer {ctx.config.quantizer!r} ({type(router).__name__}) cannot "
-                "route; run it with -q emoq (or emoq-99, emoq-demo)"
-            )
-        proto = ood_protocol(ctx, self.ood, self.fractions, task=self.name)
-        plan, n = plan_codebooks(ctx, proto.splits, labels, schemes=self.methods, n_train=self.n_train, where="rq4")
-        everything = proto.splits.fit_utts + proto.splits.val + proto.select + [u for v in proto.ood.values() for u in v]
-        fs = ctx.features(list({u.id: u for u in everything}.values()))
-        kept = set(fs.utt_ids)
-        probe = train_probe_on(ctx, fs, proto.splits, labels)
-        sets = {"select": [u for u in proto.select if u.id in kept],
-                **{c: [u for u in v if u.id in kept] for c, v in proto.ood.items()}}
+        labels, c = list(inputs.label_set), len(inputs.label_set)
+        proto = ood_protocol(inputs, self.ood, self.fractions, task=self.name, ood_partition=self.ood_partition)
+        roles = list(inputs.quantizers.roles)
+        shares = {r: 0.0 if not inputs.quantizers.is_router(r) else
+                  float(inputs.quantizers.component(r).params.get("target_share", 1.0)) for r in roles}
+        plan, n, notes = plan_codebooks(inputs, proto.splits, labels, shares=shares, n_train=self.n_train, where="rq4")
+        fs = inputs.features.get(proto.splits.fit_utts + proto.splits.val + proto.select
+                                 + [u for v in proto.ood.values() for u in v])
+        probe = inputs.probes.train(fs, inputs.limited(proto.splits.train), inputs.limited(proto.splits.val), labels)
+        sets = {"select": [u for u in proto.select if u.id in fs],
+                **{k: [u for u in v if u.id in fs] for k, v in proto.ood.items()}}
         ys = {k: label_indices(v, labels) for k, v in sets.items()}
-        pooled = {k: ctx.pooled(fs, v)[0] for k, v in sets.items()}
-        cont = {k: probe.predict(pooled[k]) for k in sets}
-        metrics = [metric("macro_f1", M.macro_f1(ys[c], cont[c], lab), n=len(ys[c]), corpus=c, condition="continuous")
-                   for c in proto.ood]
-        fit_params = {k: router.params[k] for k in ("max_points_per_centroid", "n_iter") if k in router.params}
-        rows = [_rows(sets[c], cont[c], labels, corpus=c, condition="continuous") for c in proto.ood]
-        cells: dict[str, dict] = {m: {} for m in self.methods}
-        fr = float(ctx.upstream.frame_rate_hz)
-        q = None
+        cont = {k: probe.predict_proba(inputs.features.pooled(fs, v)[0]).argmax(1) for k, v in sets.items()}
+        boots = {k: bootstrap_for(v, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
+                 for k, v in sets.items() if k != "select"}
+        fr = float(inputs.upstream.frame_rate_hz)
+        duration = float(np.mean([mean_duration(fs, v, fr) for k, v in sets.items() if k != "select"]))
+        metrics = [rec("macro_f1", _f1(ys[k], cont[k], c), ci=boots[k].stat(ys[k], cont[k], c, "macro_f1"),
+                       n=len(ys[k]), corpus=k, condition="continuous") for k in boots]
+        preds = [frame(sets[k], labels, None, pred=cont[k], corpus=k, condition="continuous") for k in boots]
         for layout in self.layouts:
             n_stages, size = parse_layout(layout)
             depths = candidate_depths(n_stages, self.max_candidates)
-            for method, share in self.methods.items():
-                with ctx.timer("fit"):
-                    q = self._fit(ctx, fs, plan, labels, method, share, n_stages, size, fit_params)
-                with ctx.timer("evaluate"):
-                    preds = self._predict(ctx, fs, q, probe, sets, pooled, depths, labels, routed=share > 0)
-                curve = {d: M.macro_f1(ys["select"], preds["select"][d], lab) for d in depths}
+            chosen: dict[str, dict[str, np.ndarray]] = {}
+            depth_of: dict[str, int] = {}
+            for role in roles:
+                q = inputs.quantizers.fit(role, fs, plan[role], layer=inputs.layer, label=f"{role} {layout}",
+                                          overrides={"n_stages": n_stages, "codebook_size": size})
+                book_labels = (np.array([labels.index(e) for e in q.emotions])
+                               if inputs.quantizers.is_router(role) else None)
+                bd = {"layout": layout, "role": role}
+                with inputs.timer("evaluate"):
+                    sel = evaluate(q, fs, sets["select"], inputs.layer, probe=probe, depths=depths)
+                curve = {d: _f1(ys["select"], predictions(sel, d, book_labels), c) for d in depths}
                 best = select_depth(curve)
-                bd = {"layout": layout, "method": method}
-                metrics += [metric("macro_f1", v, n=len(ys["select"]), depth=d, condition="selection", **bd)
+                metrics += [rec("macro_f1", v, n=len(ys["select"]), depth=d, condition="selection", **bd)
                             for d, v in curve.items()]
-                deltas = []
-                for c in proto.ood:
-                    rec = delta_record(ys[c], preds[c][best], cont[c], len(labels), n_boot=self.n_boot, seed=ctx.seed,
-                                       corpus=c, depth=best, **bd)
-                    deltas.append(rec["value"])
-                    rows.append(_rows(sets[c], preds[c][best], labels, corpus=c, condition="quantized", depth=best, **bd))
-                    metrics += [rec, metric("macro_f1", M.macro_f1(ys[c], preds[c][best], lab), n=len(ys[c]),
-                                            corpus=c, depth=best, condition="quantized", **bd)]
-                bps = float(q.bits_per_frame(best)) * fr
-                mean_delta = float(np.mean(deltas))
-                metrics += [
-                    metric("macro_f1_delta", mean_delta, std=float(np.std(deltas)), n=len(deltas), corpus="mean",
-                           depth=best, **bd),
-                    metric("bitrate", bps, depth=best, route_bits_per_utterance=float(np.log2(len(labels)))
-                           if share > 0 else 0.0, **bd),
-                    metric("selected_depth", best, unit="stages", direction="none", **bd),
-                ]
-                cells[method][layout] = (mean_delta, best, bps)
-        notes = proto.notes + [
+                chosen[role] = {}
+                for k in boots:
+                    with inputs.timer("evaluate"):
+                        ev = evaluate(q, fs, sets[k], inputs.layer, probe=probe, depths=[best])
+                    pred = chosen[role][k] = predictions(ev, best, book_labels)
+                    at = {"corpus": k, "depth": best, **bd}
+                    metrics.append(rec("macro_f1", _f1(ys[k], pred, c), ci=boots[k].stat(ys[k], pred, c, "macro_f1"),
+                                       n=len(ys[k]), condition="quantized", **at))
+                    metrics.append(rec("macro_f1_delta", _f1(ys[k], pred, c) - _f1(ys[k], cont[k], c),
+                                       ci=boots[k].stat_diff(ys[k], pred, cont[k], c, "macro_f1"), n=len(ys[k]), **at))
+                    if book_labels is not None:
+                        hit = (pred == ys[k]).astype(np.float64)
+                        metrics.append(rec("route_accuracy", hit.mean(), ci=boots[k].mean(hit), n=len(hit), **at))
+                    preds.append(frame(sets[k], labels, None, pred=pred, corpus=k, condition="quantized", depth=best,
+                                       **bd))
+                metrics += self._mean_over_ood(ys, chosen[role], cont, boots, c, "macro_f1_delta", depth=best, **bd)
+                metrics.append(rec("bitrate", bitrate(inputs.quantizers.fitted[-1], best, fr, duration), depth=best,
+                                   corpus="mean", **bd))
+                metrics.append(rec("selected_depth", best, **bd))
+                depth_of[role] = best
+            bal = next((r for r in roles if not inputs.quantizers.is_router(r)), None)
+            for role in [r for r in roles if r != bal and bal is not None]:
+                bd = {"layout": layout, "role": role, "depth": depth_of[role]}
+                for k in boots:
+                    a, b = chosen[role][k], chosen[bal][k]
+                    metrics.append(rec("macro_f1_diff", _f1(ys[k], a, c) - _f1(ys[k], b, c),
+                                       ci=boots[k].stat_diff(ys[k], a, b, c, "macro_f1"), n=len(ys[k]), corpus=k, **bd))
+                metrics += self._mean_over_ood(ys, chosen[role], chosen[bal], boots, c, "macro_f1_diff", **bd)
+        notes = proto.notes + notes + [
             f"every codebook trained on {n} utterances; depth chosen on the training corpora's test splits",
-            *composition_notes(self.methods, n),
-            "Table 1 (macro-F1 change over continuous, F1 x 100, averaged over OOD sets):",
-            *table_lines(cells, self.layouts),
-        ]
+            "macro_f1_delta and macro_f1_diff are fractions (x100 = the paper's percentage points)"]
         return TaskOutput(
             metrics=metrics,
-            protocol={"name": "rq4", "seed": ctx.seed, "layouts": self.layouts, "methods": self.methods,
-                      "ood": sorted(proto.ood), "utterances_per_codebook": n,
+            protocol={"name": "rq4", "layouts": self.layouts, "ood": sorted(proto.ood), "utterances_per_codebook": n,
                       "depth_selection": "max macro-F1 on the training corpora's test splits, ties to shallower",
-                      "paper_table1_pp": PAPER_TABLE1, "splits": proto.splits.protocol},
+                      "bootstrap": self.bootstrap, "splits": proto.splits.protocol},
             corpora_roles=proto.roles,
-            predictions=pd.concat(rows, ignore_index=True),
-            quantizer_info=quantizer_info(q, ctx, composition={"methods": self.methods}) | {"layout": "sweep"},
-            probe_info={"name": ctx.config.probe, "params": ctx.config.probe_params, "trained_on": "continuous"},
+            predictions=pd.concat(preds, ignore_index=True),
             notes=notes,
         )
 
-    def _fit(self, ctx, fs, plan, labels, method, share, n_stages, size, fit_params):
-        layout = {"n_stages": n_stages, "codebook_size": size, **fit_params}
-        tag = f"rq4-{method}-{n_stages}x{size}".replace("(", "").replace(")", "")
-        if share == 0:
-            return ctx.fit_quantizer(ctx.new_quantizer(self.balanced_name, **layout), fs, plan[method], tag=tag)
-        kind = "specific" if share >= 1.0 else "biased"
-        q = ctx.new_quantizer(**layout, composition=kind, target_share=float(share))
-        return ctx.fit_quantizer(q, fs, {e: plan[f"{method}/{e}"] for e in labels}, tag=tag)
-
     @staticmethod
-    def _predict(ctx, fs, q, probe, sets, pooled, depths, labels, *, routed: bool) -> dict:
-        """set name -> depth -> predicted label indices."""
-        if routed:
-            return {k: routed_predictions(q, pooled[k], depths, labels) for k in sets}
-        out = {}
-        for k, utts in sets.items():
-            sw = sweep_depths(ctx, fs, utts, q, probe, depths=depths)
-            out[k] = {d: sw.probs[d].argmax(1) for d in depths}
-        return out
+    def _mean_over_ood(ys, pred: dict, other: dict, boots, c: int, name: str, **bd) -> list[dict]:
+        """The mean over OOD corpora of a paired macro-F1 difference, its interval from independent
+        per-corpus resamples, and the spread between corpora (std)."""
+        per = [_f1(ys[k], pred[k], c) - _f1(ys[k], other[k], c) for k in boots]
+        resampled = np.mean([boots[k].resampled_stat_diff(ys[k], pred[k], other[k], c, "macro_f1") for k in boots], 0)
+        first = next(iter(boots.values()))
+        return [rec(name, float(np.mean(per)), ci=first.interval(resampled), std=float(np.std(per)), n=len(per),
+                    corpus="mean", **bd)]
 
-
-def _rows(utts, pred, labels, **extra):
-    import pandas as pd
-
-    return pd.DataFrame({"utt_id": [u.id for u in utts], "speaker": [u.speaker for u in utts],
-                         "label": [u.label for u in utts], "pred": [labels[i] for i in pred], **extra})

@@ -1,0 +1,109 @@
+"""Neural audio codecs through transformers (EnCodec, DAC, Mimi): audio <-> continuous latent <-> codes.
+
+``load_codec(model)`` takes a hub id (pinned ``revision``; the resolved commit is recorded) or a local
+``save_pretrained`` folder (its weights are hashed). A ``Codec`` exposes the pieces emobench composes:
+``encode_latent`` (the encoder's output before quantization, what HYFuse calls a CBR and what the codec
+upstream serves as frames), the codec's own ``quantizer`` (``emobench.codecs.quantizer``) and
+``decode_latent`` (the decoder, for resynthesis).
+
+Audio is zero-padded at the end to a whole number of frames before encoding (as DAC's and Mimi's feature
+extractors do), so ``n_frames = ceil(n_samples / hop_length)`` for every codec.
+
+Shapes: audio ``[batch, samples]``, latents ``[batch, latent_dim, frames]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from emobench.codecs.layout import CodecError, CodecLayout
+from emobench.codecs.quantizer import CodecQuantizer
+
+FAMILIES = ("encodec", "dac", "mimi")
+
+
+@dataclass
+class Codec:
+    """A loaded codec. ``model`` is the transformers module in eval mode."""
+
+    model: Any
+    quantizer: Any  # CodecQuantizer (or the SpeechTokenizer one): quantize / dequantize latents
+    layout: CodecLayout
+    source: str  # shown in errors
+    identity: dict[str, Any] = field(default_factory=dict)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    dtype: torch.dtype = torch.float32
+
+    @property
+    def family(self) -> str:
+        return self.layout.family
+
+    def to(self, device: Any = None, dtype: torch.dtype | None = None) -> Codec:
+        self.device = torch.device(device) if device is not None else self.device
+        self.dtype = dtype or self.dtype
+        self.model.to(device=self.device)
+        for child in self.model.children():  # the codebooks stay fp32: the quantizer API is fp32
+            if child is not self.quantizer.module:
+                child.to(dtype=self.dtype)
+        self.quantizer.to(self.device)
+        return self
+
+    def pad_to_frames(self, wave: np.ndarray, min_samples: int = 0) -> np.ndarray:
+        """``[samples]`` zero-padded at the end to whole frames (and to at least ``min_samples``)."""
+        n = max(int(wave.shape[0]), int(min_samples))
+        target = self.layout.n_frames(n) * self.layout.hop_length
+        return np.pad(wave, (0, target - wave.shape[0])) if target > wave.shape[0] else wave
+
+    @torch.no_grad()
+    def encode_latent(self, audio: torch.Tensor) -> torch.Tensor:
+        """``[B, S]`` (S a multiple of hop_length) -> ``[B, latent_dim, S / hop_length]``."""
+        x = audio.to(self.device, self.dtype)[:, None, :]  # [B, 1, S]
+        if self.family in ("encodec", "dac", "speechtokenizer"):
+            return self.model.encoder(x)
+        encoder = self.model.encoder
+        if hasattr(encoder, "encoder_seanet"):  # transformers >= 5: MimiEncoderModel returns the latents
+            return encoder(x).latents
+        emb = encoder(x)  # transformers 4: SEANet, then the encoder transformer, then the 2x downsampling
+        emb = self.model.encoder_transformer(emb.transpose(1, 2))[0].transpose(1, 2)
+        return self.model.downsample(emb)
+
+    @torch.no_grad()
+    def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
+        """``[B, latent_dim, T]`` -> audio ``[B, T * hop_length]`` (the decoder's full output)."""
+        z = latent.to(self.device, self.dtype)
+        if self.family in ("encodec", "dac", "speechtokenizer"):
+            return self.model.decoder(z)[:, 0]
+        decoder = self.model.decoder
+        if hasattr(decoder, "decoder_seanet"):  # transformers >= 5
+            return decoder(z).audio_values[:, 0]
+        emb = self.model.upsample(z)
+        emb = self.model.decoder_transformer(emb.transpose(1, 2))[0].transpose(1, 2)
+        return decoder(emb)[:, 0]
+
+
+def load_codec(model: str, *, revision: str | None = None, local_files_only: bool = False,
+               family: str | None = None) -> Codec:
+    """Load a codec: ``family`` "speechtokenizer" goes through its own package, the rest through transformers."""
+    if family == "speechtokenizer":
+        from emobench.codecs.speechtokenizer import load_speechtokenizer
+
+        return load_speechtokenizer(model)
+    from emobench.upstreams.hf_load import load_hf_model
+
+    loaded = load_hf_model(model, revision=revision, local_files_only=local_files_only)
+    net, config = loaded.model, loaded.model.config
+    if config.model_type not in FAMILIES:
+        raise CodecError(f"{loaded.source} is a {config.model_type!r} model, not a codec ({', '.join(FAMILIES)}); "
+                         "SpeechTokenizer checkpoints need family=speechtokenizer")
+    if family is not None and family != config.model_type:
+        raise CodecError(f"{loaded.source} holds a {config.model_type} codec, but family={family!r} was asked for")
+    if config.model_type == "encodec" and config.normalize:
+        raise CodecError(f"{loaded.source}: EnCodec with normalize=True rescales each utterance (encodec_48khz); "
+                         "only unnormalised models such as facebook/encodec_24khz are supported")
+    quantizer = CodecQuantizer(config, net.quantizer)
+    return Codec(net.eval(), quantizer, quantizer.layout, loaded.source,
+                 {"loader": "codec", "family": config.model_type, **loaded.identity})

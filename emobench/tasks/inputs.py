@@ -1,0 +1,267 @@
+"""What a task is handed: corpora, the upstream, and services for features, quantizers and probes.
+
+Tasks never look names up in the registries: the runner resolves everything first and passes the
+resolved pieces in. Quantizers come by *role* (the task spec's ``roles``) and are fitted through the
+content-keyed codebook cache; probes are trained (and cached) through ``Probes``; features come from the
+feature cache. Times are recorded exclusively (a nested step pauses its parent), so parts never sum to
+more than the whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emobench.corpora.base import Corpus, Utterance
+from emobench.errors import EmobenchError
+
+
+class Timer:
+    """Exclusive wall time per step name: time inside a nested step is not counted for its parent."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._stack: list[tuple[str, float]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        now = time.perf_counter()
+        if self._stack:
+            parent, since = self._stack[-1]
+            self.totals[parent] = self.totals.get(parent, 0.0) + now - since
+        self._stack.append((name, now))
+        try:
+            yield
+        finally:
+            end = time.perf_counter()
+            step, since = self._stack.pop()
+            self.totals[step] = self.totals.get(step, 0.0) + end - since
+            if self._stack:
+                self._stack[-1] = (self._stack[-1][0], end)
+
+
+@dataclass
+class Features:
+    """Cached features of utterances at the run's layer; unusable audio is skipped and listed."""
+
+    cache: Any  # emobench.cache.FeatureCache
+    upstream: Any
+    layer: int
+    device: Any
+    timer: Timer
+    progress: Any = None
+    on_bad_audio: str = "skip"
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def get(self, utts: list[Utterance]):
+        """FeatureSet of ``utts`` (each id once, extracted once, then read from the cache)."""
+        unique = list({u.id: u for u in utts}.values())
+        with self.timer("features"):
+            fs = self.cache.features(self.upstream, unique, layers=[self.layer], device=self.device,
+                                     progress=self.progress, on_bad_audio=self.on_bad_audio)
+        seen = {s[0] for s in self.skipped}
+        self.skipped.extend(s for s in fs.skipped if s[0] not in seen)
+        return fs
+
+    def pooled(self, fs, utts: list[Utterance]) -> tuple[np.ndarray, list[Utterance]]:
+        """Mean-pooled features ``[N, D]`` of the utterances that survived extraction, in order."""
+        kept = [u for u in utts if u.id in fs]
+        pooled = fs.pooled(self.layer)
+        return pooled[[fs.index(u.id) for u in kept]], kept
+
+
+@dataclass
+class Quantizers:
+    """Quantizers by role: ``new`` builds one; ``fit`` fits it (or loads the identical fit) by content."""
+
+    roles: Mapping[str, Any]  # role -> emobench.resolve.Component
+    store: Any  # emobench.cache.artifacts.ArtifactStore("codebooks")
+    fitted_on: dict[str, Any]
+    device: Any
+    seed: int
+    timer: Timer
+    progress: Any = None
+    fitted: list[dict[str, Any]] = field(default_factory=list)
+
+    def component(self, role: str, **overrides: Any):
+        if role not in self.roles:
+            raise EmobenchError(f"this task has no quantizer role {role!r} (roles: {', '.join(self.roles)})")
+        comp = self.roles[role]
+        return comp.with_params(**overrides) if overrides else comp
+
+    def new(self, role: str, **overrides: Any):
+        return self.component(role, **overrides).build()
+
+    def fit(self, role: str, fs, train: list[Utterance] | dict[str, list[Utterance]], *, layer: int,
+            overrides: Mapping[str, Any] | None = None, label: str = ""):
+        """Fit role ``role`` (with ``overrides``) on the features of ``train`` (a list, or emotion -> list
+        for per-emotion quantizers); the result is cached under a key of everything that determines it."""
+        from emobench import __version__
+        from emobench.cache.artifacts import artifact_key
+        from emobench.quantizers.base import load_quantizer
+
+        comp = self.component(role, **(overrides or {}))
+        q = comp.build()
+        groups = train if isinstance(train, dict) else {"all": train}
+        groups = {g: [u for u in utts if u.id in fs] for g, utts in groups.items()}
+        fitted_on = {**self.fitted_on, "layer": layer, "level": q.input_level}
+        payload = {
+            "emobench": __version__, "quantizer": type(q).__module__ + ":" + type(q).__qualname__,
+            "params": comp.record()["params"], "fitted_on": fitted_on, "seed": self.seed,
+            "train": {g: fs.content_digest([u.id for u in utts]) for g, utts in sorted(groups.items())},
+        }
+        key = artifact_key(payload)
+        cached = self.store.load(key, lambda d: load_quantizer(d, expect=fitted_on, device=str(self.device)))
+        if cached is None:
+            sources = {g: _training_source(fs, utts, layer, q.input_level) for g, utts in groups.items()}
+            what = label or f"{role} {comp.name}"
+            task = self.progress.add_task(f"fitting {what}", total=None) if self.progress else None
+            with self.timer("fit"):
+                q.fit(sources if isinstance(train, dict) else sources["all"], device=str(self.device), seed=self.seed)
+            if task is not None:
+                self.progress.update(task, total=1, completed=1)
+            q.fitted_on = fitted_on
+            self.store.save(key, q.save, payload)
+        else:
+            q = cached
+        self.fitted.append(describe_fit(role, comp, q, groups, key))
+        return q
+
+    def is_router(self, role: str) -> bool:
+        from emobench.quantizers.routing import is_router
+
+        return is_router(self.roles[role].impl)
+
+
+def _training_source(fs, utts: list[Utterance], layer: int, level: str):
+    sub = fs.subset([u.id for u in utts])
+    if level == "utterance":  # the codebook learns pooled vectors, the object it will quantize
+        from emobench.frames import ArrayFrameSource
+
+        return ArrayFrameSource(sub.pooled(layer))
+    return sub.frame_source(layer)
+
+
+def describe_fit(role: str, comp, q, groups: Mapping[str, list], key: str) -> dict[str, Any]:
+    """The result's record of one fitted quantizer: what it is, its resolved params and its rates."""
+    from emobench.quantizers.bitrate import quantizer_storage_bytes
+
+    return {
+        "role": role, "preset": comp.name, "impl": comp.spec.impl, "params": comp.record()["params"],
+        "kind": type(q).__name__, "layout": f"{q.n_stages}x{q.codebook_size}", "n_stages": int(q.n_stages),
+        "codebook_size": int(q.codebook_size), "codes_per_stage": int(q.codes_per_stage), "level": q.input_level,
+        "bits_per_frame": {str(d): float(q.bits_per_frame(d)) for d in range(1, q.n_stages + 1)},
+        "route_bits_per_utterance": float(q.route_bits),
+        "storage_bytes": int(quantizer_storage_bytes(q)), "train_utterances": {g: len(v) for g, v in groups.items()},
+        "cache_key": key,
+    }
+
+
+@dataclass
+class Probes:
+    """Trains the run's probe on continuous features (cached by content), attaching an upstream's own
+    head for probes that have one (emotion2vec's)."""
+
+    component: Any  # emobench.resolve.Component of the probe
+    upstream: Any
+    layer: int
+    store: Any  # ArtifactStore("probes")
+    device: Any
+    seed: int
+    timer: Timer
+    upstream_identity: dict[str, Any] = field(default_factory=dict)
+    trained: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+    def info(self) -> dict[str, Any]:
+        return {**self.component.record(), "trained": bool(self.component.spec.trained),
+                "fits": self.trained}
+
+    def train(self, fs, train: list[Utterance], val: list[Utterance], labels: list[str], *,
+              pooled: Mapping[str, np.ndarray] | None = None):
+        """A probe over ``labels`` trained on ``train`` (selected on ``val``) mean-pooled features."""
+        from emobench import __version__
+        from emobench.cache.artifacts import artifact_key
+
+        x_tr, tr = _pooled(fs, train, self.layer)
+        x_va, va = _pooled(fs, val, self.layer)
+        y_tr = np.array([labels.index(u.label) for u in tr], dtype=np.int64)
+        y_va = np.array([labels.index(u.label) for u in va], dtype=np.int64)
+        probe = self.component.build()
+        attach = getattr(probe, "attach", None)  # probes that read an upstream's own head
+        if attach is not None:
+            attach(self.upstream, layer=self.layer, labels=labels)
+        if not self.component.spec.trained:
+            probe.fit(x_tr, y_tr, x_va, y_va, n_classes=len(labels), seed=self.seed, device=self.device)
+            self.trained.append({"train": len(tr), "val": len(va), "cached": False})
+            return probe
+        payload = {"emobench": __version__, "probe": self.component.record(), "seed": self.seed, "labels": labels,
+                   "upstream": self.upstream_identity, "layer": self.layer,
+                   "train": fs.content_digest([u.id for u in tr]), "val": fs.content_digest([u.id for u in va]),
+                   "y": [int(v) for v in y_tr], "y_val": [int(v) for v in y_va]}
+        key = artifact_key(payload)
+        cls = self.component.impl
+        cached = self.store.load(key, lambda d: cls.load(d, device=str(self.device)))
+        if cached is not None:
+            self.trained.append({"train": len(tr), "val": len(va), "cached": True, "cache_key": key})
+            return cached
+        with self.timer("probe"):
+            probe.fit(x_tr, y_tr, x_va, y_va, n_classes=len(labels), seed=self.seed, device=self.device)
+        self.store.save(key, probe.save, {k: v for k, v in payload.items() if k not in ("y", "y_val")})
+        self.trained.append({"train": len(tr), "val": len(va), "cached": False, "cache_key": key,
+                             "history": getattr(probe, "history", {})})
+        return probe
+
+
+def _pooled(fs, utts: list[Utterance], layer: int) -> tuple[np.ndarray, list[Utterance]]:
+    kept = [u for u in utts if u.id in fs]
+    pooled = fs.pooled(layer)
+    return pooled[[fs.index(u.id) for u in kept]] if kept else np.zeros((0, fs.dim), np.float32), kept
+
+
+@dataclass
+class TaskInputs:
+    """Everything a task run uses. ``seed`` draws splits and bootstrap resamples; ``train_seed`` the
+    codebooks and probes (one value of ``--seeds``)."""
+
+    corpora: dict[str, Corpus]
+    upstream: Any
+    layer: int
+    features: Features
+    quantizers: Quantizers
+    probes: Probes
+    seed: int
+    train_seed: int
+    limit: int | None
+    device: Any
+    timer: Timer
+    progress: Any = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label_set(self) -> tuple[str, ...]:
+        sets = {c.label_set for c in self.corpora.values()}
+        if len(sets) != 1:
+            raise EmobenchError(f"corpora use different label sets {sorted(sets)}; load them with one label set "
+                                "(-T label_set=...)")
+        return sets.pop()
+
+    def limited(self, utts: list[Utterance]) -> list[Utterance]:
+        """``--limit N``: the first N utterances of a split, round-robin over labels so every emotion stays."""
+        n = self.limit
+        if n is None or len(utts) <= n:
+            return utts
+        rank: dict[str | None, int] = {}
+        keyed = []
+        for pos, u in enumerate(utts):
+            rank[u.label] = rank.get(u.label, 0) + 1
+            keyed.append((rank[u.label], pos, u))
+        return [u for _, _, u in sorted(keyed, key=lambda t: (t[0], t[1]))[:n]]
