@@ -89,13 +89,16 @@ def mount_point(path: str | os.PathLike) -> Path:
     return p
 
 
-def disk_error(exc: OSError, where: str | os.PathLike, what: str, kept: str = "") -> Exception:
-    """A one-line EmobenchError for a failed write: full disk, read-only filesystem or permissions."""
+def disk_error(exc: OSError, where: str | os.PathLike, what: str, kept: str = "", *, error: type | None = None
+               ) -> Exception:
+    """A one-line error (``error``, default EmobenchError) for a failed write: full disk, read-only
+    filesystem or permissions, naming the filesystem and its free space."""
     import errno
     import shutil
 
     from emobench.errors import EmobenchError
 
+    EmobenchError = error or EmobenchError  # noqa: N806
     where = Path(where)
     tail = f" ({kept})" if kept else ""
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):

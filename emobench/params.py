@@ -17,12 +17,12 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emobench.errors import EmobenchError
+from emobench.errors import EmobenchError, RegistryError
 
 RUNTIME_ONLY = ("progress",)  # passed by the harness, never set from a spec or the command line
 
 
-class ParamError(EmobenchError, ValueError):
+class ParamError(RegistryError, ValueError):
     """An unknown parameter, or a value of the wrong type or out of range."""
 
 

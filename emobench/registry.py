@@ -65,6 +65,10 @@ def import_object(target: str, *, context: str) -> Any:
     return obj
 
 
+MODEL_PARAMS = ("model", "checkpoint", "entry", "root")  # upstream params that swap the model a spec describes
+MODEL_FACTS = ("default_layer",)  # upstream spec params that describe that model
+
+
 def _first_line(obj: Any) -> str:
     doc = (getattr(obj, "__doc__", None) or "").strip()
     return doc.splitlines()[0] if doc else ""
@@ -126,7 +130,8 @@ class Registry:
         """Add an entry from code (tests, notebooks): ``impl`` is a "module:Attr" or the object itself;
         ``fields`` are spec fields (``params={...}``, ...). Same duplicate rules as the other sources."""
         obj = None if isinstance(impl, str) else impl
-        target = impl if isinstance(impl, str) else f"{getattr(impl, '__module__', 'code')}:{impl.__qualname__}"
+        module = str(getattr(impl, "__module__", None) or "code")
+        target = impl if isinstance(impl, str) else f"{module}:{getattr(impl, '__name__', 'obj')}"
         spec = self._spec({"name": name, "description": description or _first_line(obj) or name, "impl": target,
                            **fields}, where=f"{self.singular} {name!r} registered in code")
         entry = Entry(spec, self.kind, "registered in code", obj)
@@ -165,11 +170,19 @@ class Registry:
             return entry.obj
         return import_object(entry.impl, context=f"{self.kind} {entry.name!r} from {entry.source}")
 
+    def params_for(self, entry: Entry, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The spec's params merged with ``overrides``. A spec's facts about its model (an upstream's
+        ``default_layer``) are dropped when the overrides swap the model (``model=DIR``, ...)."""
+        spec_params = dict(entry.params)
+        if self.kind == "upstreams" and any(k in overrides for k in MODEL_PARAMS):
+            spec_params = {k: v for k, v in spec_params.items() if k not in MODEL_FACTS}
+        return {**spec_params, **overrides}
+
     def create(self, name: str, **overrides: Any) -> Any:
         """Instantiate an entry with its spec's params plus ``overrides``, validated first
         (an unknown key lists the valid ones; see ``emobench.params``)."""
         from emobench.params import build
 
         entry = self.get(name)
-        return build(self.load_entry(entry), {**entry.params, **overrides},
+        return build(self.load_entry(entry), self.params_for(entry, overrides),
                      where=f"{self.singular} {name!r} ({entry.source})")

@@ -92,7 +92,7 @@ def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "aut
         log(f"run {k} of {len(planned)}: {item.label}{eta}")
         t0 = time.perf_counter()
         try:
-            prepared = runner.prepare(item.resolved, cache_root=root, progress=progress)
+            prepared = runner.prepare(item.resolved, cache_root=root, progress=progress, on_bad_audio=on_bad_audio)
             item.run_hash = prepared.run_hash
             if prepared.run_hash in done:
                 item.status, item.result = "done", done[prepared.run_hash]

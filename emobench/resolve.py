@@ -107,7 +107,7 @@ def _path_fingerprint(value: str) -> str | None:
 def _component(registry, name: str, overrides: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None):
     entry = registry.get(name)
     impl = registry.load_entry(entry)
-    params = {**(extra or {}), **entry.params, **overrides}
+    params = {**(extra or {}), **registry.params_for(entry, dict(overrides))}
     where = f"{registry.singular} {name!r}"
     return Component(registry.singular, name, entry.spec, validate(impl, params, where=where), impl, entry.source)
 
@@ -153,6 +153,9 @@ def resolve(config: RunConfig) -> ResolvedRun:
         bound[role] = comp
     probe_name = config.probe or up_entry.spec.default_probe or "linear"
     probe = _component(probes, probe_name, config.probe_params)
+    if probe.spec.input != "pooled":
+        raise EmobenchError(f"probe {probe_name!r} reads several layers per utterance ([N, layers, D]), but task "
+                            f"{config.task!r} scores one layer's mean-pooled features; use --probe linear or mlp")
     label_set = task.params.get("label_set")
     loaders = {}
     for name, root in config.corpora.items():

@@ -52,12 +52,18 @@ def load_corpora(resolved: ResolvedRun, *, cache_root: Path, progress=None) -> d
     return loaded
 
 
-def prepare(resolved: ResolvedRun, *, cache_root: Path, progress=None) -> Prepared:
+def prepare(resolved: ResolvedRun, *, cache_root: Path, progress=None, on_bad_audio: str = "skip") -> Prepared:
     """Load the corpora, fingerprint their content and let the task check them: the run's identity."""
     from emobench.cache.keys import AudioHasher
+    from emobench.errors import CorpusError
 
     task = resolved.task.build()
     corpora = load_corpora(resolved, cache_root=cache_root, progress=progress)
+    unusable = [(n, f, r) for n, c in corpora.items() for f, r in c.unusable]
+    if unusable and on_bad_audio == "fail":
+        n, f, r = unusable[0]
+        raise CorpusError(f"corpus {n!r}: {len(unusable)} unusable file(s), e.g. {r} (--on-bad-audio skip lists "
+                          "them in <run>.skipped.csv and goes on)")
     hasher = AudioHasher(cache_root / "features")
     fingerprints = {n: c.content_fingerprint(hasher.file_hash) for n, c in corpora.items()}
     hasher.save()
@@ -78,13 +84,15 @@ def run(config: RunConfig | ResolvedRun, *, out_dir: str | Path = "emobench-resu
         raise EmobenchError(f"on_bad_audio must be 'skip' or 'fail', got {on_bad_audio!r}")
     out_dir = ensure_writable_dir(out_dir)
     root = Path(cache_root).expanduser() if cache_root else default_cache_root()
-    prepared = prepare(resolved, cache_root=root, progress=progress)
+    prepared = prepare(resolved, cache_root=root, progress=progress, on_bad_audio=on_bad_audio)
     doc, predictions, skipped = execute(prepared, device=device, progress=progress, on_bad_audio=on_bad_audio,
                                         cache_root=root, start=start)
     from emobench.results import write_result
+    from emobench.results.io import with_sidecars
 
     path = write_result(doc, out_dir, predictions=predictions, skipped=skipped)
-    return RunOutcome(result_path=path, result=doc, wall_s=time.perf_counter() - start, resolved=resolved)
+    return RunOutcome(result_path=path, result=with_sidecars(doc, predictions=predictions is not None),
+                      wall_s=time.perf_counter() - start, resolved=resolved)
 
 
 def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cache_root: Path, start: float):
@@ -136,7 +144,9 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
     import pandas as pd
 
     preds = [o.predictions for o in outputs if o.predictions is not None]
-    return doc, (pd.concat(preds, ignore_index=True) if preds else None), features.skipped
+    skipped = features.skipped + [(f, r) for c in prepared.corpora.values() for f, r in c.unusable]
+    doc["provenance"]["skipped_utterances"] = len(skipped)
+    return doc, (pd.concat(preds, ignore_index=True) if preds else None), skipped
 
 
 def check_spec_facts(resolved: ResolvedRun, upstream) -> None:

@@ -43,9 +43,14 @@ def test_default_run_writes_valid_results_and_a_page(default_run):
     assert (out / "site" / "index.html").is_file()
     assert "SYNTHETIC" in output and "UAR" in output  # summary table
     preds = pd.read_csv(out / doc["predictions_file"])
-    assert set(preds["depth"]) == set(range(doc["quantizer"]["n_stages"] + 1))
+    assert set(preds["condition"]) == {"continuous", "quantized"}  # the baseline is one condition, no depth
+    assert set(preds.loc[preds.condition == "quantized", "depth"]) == set(range(1, doc["quantizer"]["n_stages"] + 1))
+    assert preds.loc[preds.condition == "continuous", "depth"].isna().all()
     csv = pd.read_csv(next(out.glob("*.metrics.csv")))
-    assert {"name", "value", "unit", "direction", "depth", "emotion"} <= set(csv.columns)
+    from emobench.results.table import COLUMNS
+
+    assert list(csv.columns[: len(COLUMNS)]) == list(COLUMNS)
+    assert csv["depth"].dropna().apply(float.is_integer).all()
 
 
 def test_default_run_numbers_make_sense(default_run):
@@ -62,7 +67,7 @@ def test_default_run_numbers_make_sense(default_run):
     assert uar[0] < uar_cont, "one RVQ stage should lose emotion information"
     # recomputable from the predictions sidecar
     preds = pd.read_csv(out / doc["predictions_file"])
-    last = preds[preds["depth"] == n_stages]
+    last = preds[(preds["condition"] == "quantized") & (preds["depth"] == n_stages)]
     from sklearn.metrics import recall_score
 
     assert np.isclose(recall_score(last["label"], last["pred"], average="macro"), uar[-1])
@@ -82,7 +87,7 @@ def test_second_run_reuses_cache_and_is_reproducible(default_run, cache_dir, tmp
     result = runner.invoke(app, ["run", "--out", str(tmp_path), "--cache-dir", str(cache_dir), "--no-site"])
     assert result.exit_code == 0, result.output
     second = read_result(next(tmp_path.glob("*.json")))
-    assert second["config_hash"] == first["config_hash"]
+    assert second["run_hash"] == first["run_hash"]
     assert [m["value"] for m in second["metrics"]] == [m["value"] for m in first["metrics"]]
     assert second["provenance"]["timings_s"].get("fit", 0.0) == 0.0  # codebooks came from the cache
 
@@ -111,7 +116,7 @@ def test_unwritable_out_is_reported(tmp_path):
     blocker.write_text("")
     result = runner.invoke(app, ["run", "--out", str(blocker / "sub"), "--cache-dir", str(tmp_path / "c")])
     assert result.exit_code == 1
-    assert "cannot write to output folder" in result.output
+    assert "cannot write output folder" in result.output
 
 
 def test_debug_shows_the_traceback(tmp_path):

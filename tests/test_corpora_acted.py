@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from corpora_fixtures import (
     make_cremad,
@@ -121,12 +123,23 @@ def test_emns_metadata_and_converted_audio(tmp_path):
     assert "excited" not in merged.dropped and len(merged) == len(c) + 2
 
 
-def test_unknown_native_label_names_the_file(tmp_path):
+def test_unknown_native_label_is_skipped_counted_and_named(tmp_path):
     root = make_emns(tmp_path / "m")
+    whole = len(EMNS(root=root).load().utterances)
     text = (root / "metadata.csv").read_text().replace("|Angry|", "|Furious|", 1)
     (root / "metadata.csv").write_text(text)
-    with pytest.raises(CorpusError, match=r"emns: unknown label 'Furious' in .*metadata.csv line 2"):
-        EMNS(root=root).load()
+    c = EMNS(root=root).load()  # one stray label must not block the corpus
+    assert len(c.utterances) == whole - 1 and c.skipped.get("unknown emotion code") == 1
+    ((_, reason),) = c.unusable
+    assert re.search(r"emns: unknown label 'Furious' in .*metadata.csv line 2", reason)
+
+
+def test_ravdess_file_with_an_emotion_code_that_does_not_exist(tmp_path):
+    root = make_ravdess(tmp_path / "r")
+    write_wav(root / "Actor_01" / "03-01-09-01-01-01-01.wav")  # there is no emotion 09
+    c = RAVDESS(root=root).load()
+    assert c.skipped.get("unknown emotion code") == 1
+    assert any("03-01-09-01-01-01-01.wav" in f for f, _ in c.unusable)
 
 
 def test_jl_prefers_the_raw_folder_over_other_copies(tmp_path):

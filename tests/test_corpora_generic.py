@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+from pathlib import Path
 
 import pytest
 from corpora_fixtures import make_cremad, make_emodb, write_wav
@@ -92,7 +93,12 @@ def test_manifest_corpus(tmp_path):
     assert set(ids) == {"dev/a/x1", "dev/a/x2"} and c.dropped == {"fearful": 1}
     assert ids["dev/a/x1"].speaker == "ravdess:01" and ids["dev/a/x2"].speaker == "emodb:01"
     assert ids["dev/a/x1"].soft_label == (0.75, 0.25, 0.0, 0.0)
-    assert ManifestCorpus(root=tmp_path, name="dev").load().fingerprint == c.fingerprint
+    from emobench.cache.keys import sha256_file
+
+    before = c.content_fingerprint(sha256_file)
+    assert ManifestCorpus(root=tmp_path, name="dev").load().content_fingerprint(sha256_file) == before
+    write_wav(Path(c.utterances[0].path), seconds=0.3)  # same names, new audio: another fingerprint
+    assert ManifestCorpus(root=tmp_path, name="dev").load().content_fingerprint(sha256_file) != before
     text = (tmp_path / "manifest.csv").read_text().replace("Anger", "Grumpy")
     (tmp_path / "manifest.csv").write_text(text)
     with pytest.raises(CorpusError, match=r"dev: unknown emotion 'Grumpy'.* at .*manifest.csv line 2"):
@@ -128,7 +134,7 @@ def test_corpus_info_cli(tmp_path):
     assert res.exit_code == 0, res.output
     out = res.output
     assert "per emotion" in out and "per speaker (3)" in out and "1002" in out
-    assert "dropped disgust" in out and "23/24 utterances" in out
+    assert "dropped disgust" in out and "23 utterances from processedResults" in out
     assert "cannot read audio header" in out and "1003_IEO_SAD_HI.wav" in out
     make_emodb(tmp_path / "e")
     res = CliRunner().invoke(app, ["info", "emodb", "--root", str(tmp_path / "e"), "--label-set", "emodb7",

@@ -14,7 +14,8 @@ from emobench.errors import CorpusError
 def test_consensus_partitions_and_votes(tmp_path, style):
     c = MSPPodcast(root=make_msp_podcast(tmp_path / "m", style)).load()
     ids = {u.id: u for u in c.utterances}
-    assert c.dropped == {"X (no canonical emotion)": 1, "contempt": 1}
+    assert c.dropped == {"no agreement (kept for soft-label tasks)": 1, "contempt": 1}
+    assert [u.label for u in c.unlabelled] == [None]
     a = ids["msp-podcast/MSP-PODCAST_0001_0001"]
     assert (a.label, a.speaker, a.split) == ("angry", "10", "Train")
     assert a.soft_label == pytest.approx((2 / 3, 0, 1 / 3, 0))

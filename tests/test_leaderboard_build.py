@@ -44,7 +44,7 @@ def test_build_writes_every_page_assets_and_json_copies(results, tmp_path):
     assert len(runs) == 16
     for page in runs:
         copy = site / page.replace(".html", ".json")
-        assert json.loads(copy.read_text())["schema_version"] == 1
+        assert json.loads(copy.read_text())["schema_version"] == 2
     assert (site / "static" / "style.css").is_file() and (site / "static" / "leaderboard.js").is_file()
     html = (site / "index.html").read_text()
     assert "cdn" not in html.lower() and "https://" not in html  # everything offline
@@ -87,7 +87,7 @@ def test_copies_merge_newest_wins_and_conflicts_are_reported(tmp_path):
     [run] = col.runs
     assert run.doc["created_at"].startswith("2027")
     [conflict] = col.problems
-    assert conflict.kind == "conflict" and conflict.field == "config_hash"
+    assert conflict.kind == "conflict" and conflict.field == "run_hash"
     assert "m1" in conflict.path and "m3" in conflict.message
 
     other = make_result(1)

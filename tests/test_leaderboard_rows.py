@@ -37,7 +37,7 @@ def test_synthetic_results_are_valid_deterministic_and_distinct():
         validate_result(d, where=d["run_id"])
         assert d["synthetic"] is True
     assert docs == make_results(60, seed=3)
-    assert len({d["config_hash"] for d in docs}) == 60
+    assert len({d["run_hash"] for d in docs}) == 60
     assert {d["task"] for d in docs} == {"rq1", "rq2", "rq3", "rq4"}
     assert len({d["upstream"]["name"] for d in docs}) >= 3
 

@@ -43,8 +43,8 @@ def test_compositions_are_seeded():
     sets = per_emotion(LABELS, target_share=0.99, n_total=40)
     assert sorted(sets) == EMOTIONS and all(len(v) == 40 for v in sets.values())
     assert counts(sets["sad"]) == {"sad": 40}  # round(0.99 * 40) = 40: 99+1 needs n_total >= 50 to differ
-    via_emoq = EmoQ(composition="biased", target_share=0.9).training_sets(LABELS, n_total=40)
-    assert counts(via_emoq["angry"])["angry"] == 36 and sum(counts(via_emoq["angry"]).values()) == 40
+    biased = per_emotion(LABELS, target_share=0.9, n_total=40)
+    assert counts(biased["angry"])["angry"] == 36 and sum(counts(biased["angry"]).values()) == 40
 
 
 def test_composition_errors_name_the_cause():
@@ -58,59 +58,96 @@ def test_composition_errors_name_the_cause():
         compose(LABELS, scheme="mixed")
 
 
-def emotion_clusters(n, seed, dim=24, nuisance=4):
-    """One Gaussian cluster per emotion plus a large shared nuisance subspace (like phonetic content)."""
+def utterances(n_utts: int, seed: int, *, frames: int = 40, dim: int = 16, nuisance: float = 4.0):
+    """Utterances whose frames are an emotion's mean plus a large zero-mean "phonetic" component: frames sit
+    far from the origin in every direction, but their mean (the pooled vector) is near the emotion mean, a
+    point of much smaller norm that frame-trained codebooks never see."""
     rng = np.random.default_rng(seed)
-    means = np.random.default_rng(99).normal(size=(4, dim)) * 2
-    basis = np.random.default_rng(98).normal(size=(dim, nuisance))
-    y = rng.integers(0, 4, n)
-    x = means[y] + rng.normal(size=(n, nuisance)) @ basis.T * 1.5 + rng.normal(size=(n, dim)) * 0.3
-    return x.astype(np.float32), np.asarray(EMOTIONS)[y]
+    means = np.random.default_rng(99).normal(size=(4, dim))
+    y = rng.integers(0, 4, n_utts)
+    x = np.concatenate([means[e] + nuisance * rng.normal(size=(frames, dim)) for e in y]).astype(np.float32)
+    return x, np.full(n_utts, frames), np.asarray(EMOTIONS)[y]
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    x, y = emotion_clusters(2000, seed=0)
-    return EmoQ(n_stages=4, codebook_size=16, n_iter=10).fit({e: x[y == e] for e in EMOTIONS})
+    x, lens, y = utterances(400, seed=0)
+    frame_y = np.repeat(y, lens)
+    return EmoQ(n_stages=4, codebook_size=16, n_iter=10, min_train_frames=0).fit(
+        {e: x[frame_y == e] for e in EMOTIONS})
 
 
-def test_emoq_routes_near_perfectly(fitted):
-    x, y = emotion_clusters(400, seed=1)
-    for depth in (1, 2, 4):
-        assert (fitted.predict(x, depth=depth) == y).mean() > 0.95
-    idx, scores = fitted.route(x, depth=2)
-    assert scores.shape == (400, 4) and np.array_equal(idx, scores.argmax(1))
-    # frame-level: a list of utterances, each scored by its frames' mean cosine
-    utts = [x[y == e][i * 5 : i * 5 + 5] for e in EMOTIONS for i in range(5)]
-    truth = np.repeat(np.arange(4), 5)
-    assert (fitted.route(utts, level="frame")[0] == truth).mean() > 0.9
-    assert (fitted.route(utts, level="utterance")[0] == truth).mean() > 0.9
+def test_emoq_routes_pooled_reconstructions_of_frames(fitted):
+    """Frames go through each codebook, reconstructions are pooled: the route the paper defines."""
+    x, lens, y = utterances(200, seed=1)
+    acc = {d: (fitted.predict(x, lens, depth=d) == y).mean() for d in (1, 2, 4)}
+    # shallow codebooks are the selective bottleneck (RQ2): deeper ones reconstruct every emotion well
+    assert acc[1] > 0.95 and acc[2] > 0.95 and acc[4] > 0.8, acc
+    routes = fitted.route(x, lens, [2])
+    assert routes[2].scores.shape == (200, 4) and np.array_equal(routes[2].choice, routes[2].scores.argmax(1))
+    assert routes[2].pooled.shape == (200, 16)
+
+
+def test_frame_trained_codebooks_never_see_pooled_vectors(fitted):
+    """The old definition quantized the pooled vector through frame-trained codebooks: off their training
+    distribution (its norm is far smaller than any frame's), it routes near chance here."""
+    from emobench.quantizers.routing import route_choice
+    from emobench.quantizers.sweep import owners, segment_mean
+
+    x, lens, y = utterances(200, seed=1)
+    import torch
+
+    t = torch.as_tensor(x)
+    pooled = segment_mean(t, owners(lens, t.device), torch.as_tensor(lens)).numpy()
+    assert np.linalg.norm(pooled, axis=1).mean() < 0.5 * np.linalg.norm(x, axis=1).mean()
+    from emobench.metrics import cosine_similarity
+
+    old = route_choice(np.stack([cosine_similarity(pooled, b.reconstruct(pooled, 1)) for b in fitted.books.values()], 1))
+    new = fitted.route(x, lens, [1])[1].choice
+    assert (new == np.array([EMOTIONS.index(e) for e in y])).mean() > 0.9
+    assert (old == np.array([EMOTIONS.index(e) for e in y])).mean() < 0.6
+
+
+def test_utterance_level_trains_and_routes_pooled_vectors():
+    x, lens, y = utterances(400, seed=0)
+    import torch
+
+    from emobench.quantizers.sweep import owners, segment_mean
+
+    t = torch.as_tensor(x)
+    pooled = segment_mean(t, owners(lens, t.device), torch.as_tensor(lens)).numpy()
+    q = EmoQ(n_stages=2, codebook_size=8, n_iter=10, level="utterance", min_train_frames=0).fit(
+        {e: pooled[y == e] for e in EMOTIONS})
+    assert q.input_level == "utterance"
+    xt, lt, yt = utterances(200, seed=1)
+    assert (q.predict(xt, lt, depth=2) == yt).mean() > 0.9
 
 
 def test_emoq_codec_and_round_trip(fitted, tmp_path):
-    x, y = emotion_clusters(300, seed=2)
-    codes = fitted.encode(x)
-    assert codes.shape == (300, 1 + 4)
-    assert (np.asarray(EMOTIONS)[codes[:, 0]] == y).mean() > 0.9  # best codebook per frame
-    forced = fitted.encode(x, emotion="sad")
+    x, lens, y = utterances(30, seed=2)
+    first = x[: lens[0]]
+    codes = fitted.encode(first)  # one utterance: routed once, every frame coded with that book
+    assert codes.shape == (lens[0], 1 + 4) and len(set(codes[:, 0].tolist())) == 1
+    assert EMOTIONS[codes[0, 0]] == y[0]
+    forced = fitted.encode(first, emotion="sad")
     assert set(forced[:, 0].tolist()) == {3}
-    assert np.allclose(fitted.decode(forced, 2), fitted.reconstruct_with("sad", x, 2), atol=1e-5)
+    assert np.allclose(fitted.decode(forced, 2), fitted.book("sad").reconstruct(first, 2), atol=1e-5)
+    assert fitted.bits_per_frame(4) == 4 * 4 and fitted.route_bits == 2.0
     fitted.save(tmp_path / "emoq")
     back = load_quantizer(tmp_path / "emoq")
     assert back.emotions == EMOTIONS
-    assert np.array_equal(back.encode(x), codes)
-    assert np.allclose(back.route(x)[1], fitted.route(x)[1], atol=1e-6)
+    assert np.array_equal(back.encode(first), codes)
+    assert np.allclose(back.route(x, lens, [3])[3].scores, fitted.route(x, lens, [3])[3].scores, atol=1e-6)
 
 
 def test_emoq_from_frame_labels_and_errors():
-    x, y = emotion_clusters(800, seed=3)
-    q = EmoQ(n_stages=2, codebook_size=4, composition="biased", target_share=0.95, n_iter=5).fit(x, y)
+    x, lens, y = utterances(100, seed=3)
+    frame_y = np.repeat(y, lens)
+    q = EmoQ(n_stages=2, codebook_size=4, composition="biased", target_share=0.95, n_iter=5).fit(x, frame_y)
     assert q.emotions == EMOTIONS
     with pytest.raises(QuantizerError, match="no training frames for emotion.*sad"):
-        EmoQ(n_stages=1, codebook_size=2, emotions=EMOTIONS).fit({e: x[y == e] for e in EMOTIONS[:3]})
+        EmoQ(n_stages=1, codebook_size=2, emotions=EMOTIONS).fit({e: x[frame_y == e] for e in EMOTIONS[:3]})
     with pytest.raises(QuantizerError, match="does not fit target_share"):
         EmoQ(composition="specific", target_share=0.99)
-    with pytest.raises(QuantizerError, match="needs a list"):
-        q.route(x, level="frame")
     with pytest.raises(QuantizerError, match="needs {emotion: frames}"):
         EmoQ().fit(x)

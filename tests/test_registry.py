@@ -39,12 +39,10 @@ def test_unknown_name_suggests_close_ones():
 
 
 def test_duplicate_names_name_both_sources():
-    reg = Registry("things")
-    reg.register("a", "json:dumps", "a")
-    reg._extra["b"] = reg._extra["a"]  # a second source claiming the same name
-    reg._entries = None
-    with pytest.raises(RegistryError, match=r"two things claim the name 'a': registered in code and registered in code"):
-        reg.entries()
+    with pytest.raises(RegistryError, match=r"two upstreams claim the name 'fbank': catalogue spec .*fbank.yaml "
+                                             r"and registered in code"):
+        upstreams.register("fbank", "json:dumps", "a second fbank", license="MIT")
+    assert upstreams.get("fbank").source.startswith("catalogue spec")  # the failed registration left nothing
 
 
 def test_broken_plugin_fails_loudly_naming_its_source():
@@ -60,8 +58,16 @@ def test_broken_plugin_fails_loudly_naming_its_source():
 
 def test_create_merges_spec_params_with_overrides():
     reg = Registry("things")
-    reg.register("dict", dict, "a dict", a=1, b=2)
+
+    def make(*, a: int = 0, b: int = 0) -> dict:
+        return {"a": a, "b": b}
+
+    reg.register("dict", make, "a dict", params={"a": 1, "b": 2})
     assert reg.create("dict", b=3) == {"a": 1, "b": 3}
+    with pytest.raises(RegistryError, match=r"has no parameter 'c'; valid: a, b"):
+        reg.create("dict", c=3)
+    with pytest.raises(RegistryError, match=r"b=2.5: Input should be a valid integer"):
+        reg.create("dict", b=2.5)
 
 
 def test_bad_catalogue_spec_is_reported(tmp_path, monkeypatch):
@@ -69,7 +75,7 @@ def test_bad_catalogue_spec_is_reported(tmp_path, monkeypatch):
 
     for section in catalogue.SECTIONS:
         (tmp_path / section).mkdir()
-    (tmp_path / "quantizers" / "oops.yaml").write_text("name: other\nimpl: rvq\ndescription: x\n")
+    (tmp_path / "quantizers" / "oops.yaml").write_text("name: other\nimpl: a.b:C\ndescription: x\n")
     monkeypatch.setenv("EMOBENCH_CATALOGUE", str(tmp_path))
     catalogue.catalogue_root.cache_clear()
     try:
@@ -78,7 +84,7 @@ def test_bad_catalogue_spec_is_reported(tmp_path, monkeypatch):
             reg.names()
         (tmp_path / "quantizers" / "oops.yaml").write_text("impl: rvq\n")
         reg = Registry("quantizers")
-        with pytest.raises(RegistryError, match="lacks the required field 'description'"):
+        with pytest.raises(RegistryError, match="oops.yaml: field description: Field required"):
             reg.names()
     finally:
         catalogue.catalogue_root.cache_clear()

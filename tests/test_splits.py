@@ -92,8 +92,11 @@ def test_predefined_sessions():
 
 
 def test_leave_one_corpus_out_and_held_out():
-    loco = sp.leave_one_corpus_out(UTTS, held_out="a", seed=0)
+    (loco,) = sp.leave_one_corpus_out(UTTS, held_out="a", seed=0)
     assert {u.corpus for u in loco.codebook_train} == {"b"}
+    folds = sp.leave_one_corpus_out(UTTS, held_out="a", seed=0, protocol="kfold", k=3)
+    assert len(folds) == 3 and all(f.codebook_train == loco.codebook_train for f in folds)
+    assert sorted(u.id for f in folds for u in f.test) == sorted(u.id for u in UTTS if u.corpus == "a")
     assert {u.corpus for u in loco.train + loco.val + loco.test} == {"a"}
     held = sp.held_out_corpus(UTTS, held_out="a", seed=0)
     assert ids(held.test) == sorted(u.id for u in UTTS if u.corpus == "a")
@@ -130,10 +133,32 @@ def test_ambiguity_strata():
     assert sp.ambiguity_stratum((0.6, 0.3, 0.1, 0.0)) == "low"
     assert sp.ambiguity_stratum((0.5, 0.5, 0.0, 0.0)) == "high"
     assert sp.ambiguity_stratum((0.4, 0.3, 0.3, 0.0)) == "high"
+    assert sp.ambiguity_stratum(1 / 6 + 1 / 6 + 1 / 6) == "high"  # 0.5000000000000001 is an exact 50%
+    assert sp.ambiguity_stratum(0.5 + 1e-6) == "low"
     with pytest.raises(EmobenchError):
         sp.ambiguity_stratum(None)
 
 
+def test_split_protocol_table_and_exported_split_round_trip(tmp_path):
+    import csv
+
+    for name in ("stratified", "speaker_independent"):
+        (s,) = sp.split(UTTS, name, seed=3)
+        s.check()
+    assert len(sp.split(UTTS, "kfold", seed=0, k=4)) == 4
+    (s,) = sp.split(UTTS, "speaker_independent", seed=1)
+    path = tmp_path / "split.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["utt_id", "part"])
+        for part in ("train", "val", "test"):
+            w.writerows((u.id, part) for u in getattr(s, part))
+    (back,) = sp.split(UTTS, "from_file", seed=99, path=str(path))
+    assert [ids(getattr(back, p)) for p in ("train", "val", "test")] == [ids(getattr(s, p)) for p in ("train", "val", "test")]
+    with pytest.raises(EmobenchError, match="unknown split protocol 'random'"):
+        sp.split(UTTS, "random", seed=0)
+
+
 def test_describe_mentions_parts():
-    text = sp.leave_one_corpus_out(UTTS, held_out="b", seed=0).describe()
+    text = sp.leave_one_corpus_out(UTTS, held_out="b", seed=0)[0].describe()
     assert "codebook_train" in text and "held_out b" in text and "test:" in text

@@ -20,11 +20,11 @@ def test_spec_metadata(name):
     entry = upstreams.get(name)
     if not entry.source.startswith("catalogue"):
         pytest.skip("not a catalogue entry")
+    spec = entry.spec
     assert entry.impl.startswith("emobench.upstreams.")
-    meta = entry.meta
-    assert isinstance(meta.get("trained_on"), list) and meta.get("license")
-    assert "frame_rate_hz" in meta and "default_layer" in meta or entry.impl.endswith(":PrecomputedUpstream")
-    if "n_layers" in meta:
-        assert 0 <= meta["default_layer"] < meta["n_layers"]
+    assert isinstance(spec.trained_on, list) and spec.license
+    default_layer = entry.params.get("default_layer", 0)
+    if spec.n_layers is not None:
+        assert 0 <= default_layer < spec.n_layers, (default_layer, spec.n_layers)
     if entry.impl.endswith((":TransformersUpstream", ":Emotion2VecUpstream")):
         assert entry.params.get("model") and entry.params.get("revision")

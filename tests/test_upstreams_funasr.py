@@ -49,6 +49,28 @@ def test_matches_funasr_generate_and_head(e2v_dir):
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)
 
 
+def test_e2v_head_probe_equals_funasr_generate_restricted_to_four_emotions(e2v_dir):
+    """The paper's emotion2vec classifier: the model's own head, read from the real funasr model object."""
+    from funasr import AutoModel
+
+    from emobench.registries import probes
+
+    up = Emotion2VecUpstream(model=str(e2v_dir))
+    labels = ["angry", "happy", "neutral", "sad"]
+    head = probes.create("e2v-head").attach(up, layer=up.head_layer, labels=labels)
+    waves = _waves([16000, 12000, 9000], seed=5)
+    pooled = np.stack([f[0].mean(0) for f in up.extract(waves, layers=[up.head_layer])])
+    ours = head.fit(n_classes=4).predict_proba(pooled)
+    auto = AutoModel(model=str(e2v_dir), disable_update=True, ncpu=1, hub="hf", device="cpu")
+    names = [t.split("/")[-1] for t in E2V_TOKENS]
+    for wave, row in zip(waves, ours, strict=True):
+        scores = np.asarray(auto.generate(wave, granularity="utterance", disable_pbar=True)[0]["scores"])
+        restricted = scores[[names.index(lab) for lab in labels]]
+        np.testing.assert_allclose(row, restricted / restricted.sum(), atol=1e-5)
+    with pytest.raises(EmobenchError, match="reads layer 2"):
+        probes.create("e2v-head").attach(up, layer=0, labels=labels)
+
+
 def test_registry_override_and_bad_dirs(e2v_dir, tmp_path):
     up = upstreams.create("emotion2vec", model=str(e2v_dir))
     assert isinstance(up, Emotion2VecUpstream) and up.default_layer == up.n_layers - 1

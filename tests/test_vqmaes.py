@@ -327,3 +327,21 @@ def test_schedule_and_amp_choice():
     assert amp_dtype("auto", torch.device("cpu")) == torch.float32
     with pytest.raises(EmobenchError, match="only supported on a GPU"):
         amp_dtype("bf16", torch.device("cpu"))
+
+
+def test_unusable_audio_is_skipped_and_named(tmp_path):
+    import soundfile as sf
+
+    manifest = write_corpus(tmp_path / "corpus", n=6)
+    sf.write(tmp_path / "corpus" / "wavs" / "u02.wav", np.zeros(8000, dtype=np.float32), 16000)  # silent
+    utts = load_utterances(manifest)
+    res = train_vqvae(utts, out_dir=tmp_path / "vq", config="tiny", steps=4, cpu_threads=1)
+    skipped = loading.load(res.out_dir).config["skipped_audio"]
+    assert skipped["count"] == 1 and list(skipped["first"]) == ["tiny/wavs/u02"]
+    assert "silent" in skipped["first"]["tiny/wavs/u02"]
+    for u in utts:  # the rest all silent too: a clear error instead of training on nothing
+        sf.write(u.path, np.zeros(8000, dtype=np.float32), 16000)
+    with pytest.raises(EmobenchError, match="unusable"):
+        train_vqvae(
+            load_utterances(manifest), out_dir=tmp_path / "vq2", config="tiny", steps=2, cpu_threads=1
+        )

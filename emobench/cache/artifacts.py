@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from emobench.cache.keys import canonical_json, sha256_file
+from emobench.errors import CacheError
 from emobench.fsutil import atomic_write_json, disk_error, make_temp_dir
 
 ARTIFACT_FORMAT = 1  # bump when the key payload or the manifest layout changes
@@ -88,7 +89,7 @@ class ArtifactStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = make_temp_dir(self.dir, f".{key}.")
         except OSError as exc:
-            raise disk_error(exc, self.dir, f"the {self.kind} cache") from exc
+            raise disk_error(exc, self.dir, f"the {self.kind} cache", error=CacheError) from exc
         try:
             saver(tmp)
             files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
@@ -102,7 +103,7 @@ class ArtifactStore:
             else:
                 tmp.rename(folder)
         except OSError as exc:
-            raise disk_error(exc, self.dir, f"a {self.kind} entry", "the fitted object is still used this run") from exc
+            raise disk_error(exc, self.dir, f"a {self.kind} entry", error=CacheError) from exc
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

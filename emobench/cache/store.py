@@ -157,7 +157,7 @@ def write_shard(
             (folder / name).unlink(missing_ok=True)
         from emobench.fsutil import disk_error
 
-        raise disk_error(exc, folder, "feature shard", "shards already written are kept") from exc
+        raise disk_error(exc, folder, "feature shard", "shards already written are kept", error=CacheError) from exc
     return Shard(manifest_path, manifest)
 
 

@@ -61,7 +61,8 @@ def _load(path: Path) -> tuple[Any, Problem | None]:
     from emobench.results.schema import upgrade
 
     try:
-        return upgrade(json.loads(path.read_text(encoding="utf-8"))), None
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return (upgrade(doc) if isinstance(doc, dict) and any(k in doc for k in RESULT_KEYS) else doc), None
     except FileNotFoundError:
         return None, Problem(str(path), "(file)", "no such file")
     except RecursionError:

@@ -1,12 +1,15 @@
 """emotion2vec's own 9-class classification head, restricted to the task's label set (Emo-Q paper
 section 3.2: "the official emotion2vec pretrained linear head (restricted to four emotions)").
 
-Nothing is trained: probabilities of the 9 emotion2vec classes are restricted to the labels and
+Nothing is trained: probabilities of the 9 emotion2vec classes (softmax of the model's projection of the
+mean-pooled last layer, as funasr's ``generate`` computes them) are restricted to the labels and
 renormalised. The head comes from one of (in this order):
-  * ``classifier``: any callable ``X [N, D] -> [N, 9]`` probabilities (e.g. funasr's model);
+  * ``classifier``: any callable ``X [N, D] -> [N, 9]`` probabilities;
   * ``weight [9, D]`` / ``bias [9]`` arrays, or ``head_path``: a safetensors file holding them
     (keys ``weight``/``bias`` or emotion2vec's ``proj.weight``/``proj.bias``), giving ``softmax(X W^T + b)``;
-  * ``attach(upstream)``: an upstream exposing ``emotion_head()`` returning one of the above.
+  * ``attach(upstream, layer=..., labels=...)``: the emotion2vec upstream's own projection, read from the
+    loaded funasr model (``Emotion2VecUpstream.emotion_head``), which also gives the class names; the run
+    must read the layer the head reads (the last).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from emobench.probes.base import SCHEMA_VERSION, WEIGHTS_FILE, ProbeError, check
 E2V_LABELS: tuple[str, ...] = (
     "angry", "disgusted", "fearful", "happy", "neutral", "other", "sad", "surprised", "unknown",
 )
+# emobench's canonical names -> emotion2vec's, where they differ
+CANONICAL_TO_E2V = {"disgust": "disgusted", "unknown": "<unk>"}
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -42,16 +47,9 @@ class Emotion2VecHead:
 
     def __init__(self, *, classifier: Callable | None = None, weight=None, bias=None, head_path: str | None = None,
                  labels: Sequence[str] = DEFAULT_LABELS, label_map: dict[str, str] | None = None):
-        self.labels = tuple(labels)
         self.label_map = dict(label_map or {})
-        names = [self.label_map.get(lab, lab) for lab in self.labels]
-        missing = [n for n in names if n not in E2V_LABELS]
-        if missing:
-            raise ProbeError(
-                f"e2v-head: labels {missing} are not emotion2vec classes {list(E2V_LABELS)}; "
-                "map them with label_map={'yours': 'emotion2vec name'}"
-            )
-        self.index = np.array([E2V_LABELS.index(n) for n in names])  # [C] columns of the 9-class output
+        self.class_names: list[str] = list(E2V_LABELS)
+        self._set_labels(labels)
         self.classifier = classifier
         self.weight = self.bias = None
         self.head_path = head_path
@@ -59,14 +57,26 @@ class Emotion2VecHead:
             self._set_weights(weight, bias)
         elif head_path is not None:
             self._load_weights(Path(head_path))
-        self.n_classes = len(self.labels)
         self.device = "cpu"
+
+    def _set_labels(self, labels: Sequence[str]) -> None:
+        self.labels = tuple(labels)
+        names = [self.label_map.get(lab, CANONICAL_TO_E2V.get(lab, lab)) for lab in self.labels]
+        missing = [n for n in names if n not in self.class_names]
+        if missing:
+            raise ProbeError(
+                f"e2v-head: labels {missing} are not emotion2vec classes {self.class_names}; "
+                "map them with label_map={'yours': 'emotion2vec name'}"
+            )
+        self.index = np.array([self.class_names.index(n) for n in names])  # [C] columns of the head's output
+        self.n_classes = len(self.labels)
 
     def _set_weights(self, weight, bias) -> None:
         weight = np.asarray(weight, dtype=np.float64)
-        bias = np.zeros(len(E2V_LABELS)) if bias is None else np.asarray(bias, dtype=np.float64)
-        if weight.ndim != 2 or weight.shape[0] != len(E2V_LABELS) or bias.shape != (len(E2V_LABELS),):
-            raise ProbeError(f"e2v-head: weight must be [9, D] and bias [9], got {weight.shape} and {bias.shape}")
+        k = len(self.class_names)
+        bias = np.zeros(k) if bias is None else np.asarray(bias, dtype=np.float64)
+        if weight.ndim != 2 or weight.shape[0] != k or bias.shape != (k,):
+            raise ProbeError(f"e2v-head: weight must be [{k}, D] and bias [{k}], got {weight.shape} and {bias.shape}")
         self.weight, self.bias = weight, bias
 
     def _load_weights(self, path: Path) -> None:
@@ -81,9 +91,12 @@ class Emotion2VecHead:
             raise ProbeError(f"e2v-head: {path} has no 'weight' or 'proj.weight' tensor (found {sorted(t)})")
         self._set_weights(w, t.get("bias", t.get("proj.bias")))
 
-    def attach(self, upstream: Any) -> Emotion2VecHead:
-        """Take the head from an upstream that exposes ``emotion_head()`` (callable or (weight, bias))."""
+    def attach(self, upstream: Any, *, layer: int | None = None, labels: Sequence[str] | None = None
+               ) -> Emotion2VecHead:
+        """Take the head (weights and class names) from an emotion2vec upstream's loaded model."""
         if self.classifier is not None or self.weight is not None:
+            if labels is not None:
+                self._set_labels(labels)
             return self
         getter = getattr(upstream, "emotion_head", None)
         if getter is None:
@@ -91,11 +104,14 @@ class Emotion2VecHead:
                 f"e2v-head: upstream {getattr(upstream, 'name', upstream)!r} has no emotion2vec head; "
                 "use the emotion2vec upstream, pass head_path=..., or choose --probe linear"
             )
-        head = getter()
-        if callable(head):
-            self.classifier = head
-        else:
-            self._set_weights(*head)
+        head_layer = getattr(upstream, "head_layer", None)
+        if layer is not None and head_layer is not None and layer != head_layer:
+            raise ProbeError(f"e2v-head reads layer {head_layer} (the model's output), but this run uses layer {layer}; "
+                             f"drop --layer or choose --probe linear")
+        weight, bias, names = getter()
+        self.class_names = list(names)
+        self._set_labels(labels if labels is not None else self.labels)
+        self._set_weights(weight, bias)
         return self
 
     # -- the probe API -------------------------------------------------------------------------
@@ -120,8 +136,9 @@ class Emotion2VecHead:
             p = _softmax(X @ self.weight.T + self.bias)
         else:
             raise ProbeError("e2v-head: no head; pass classifier=, weight=/bias=, head_path= or call attach(upstream)")
-        if p.ndim != 2 or p.shape[1] != len(E2V_LABELS):
-            raise ProbeError(f"e2v-head: the classifier must return [N, 9] probabilities, got {p.shape}")
+        if p.ndim != 2 or p.shape[1] != len(self.class_names):
+            raise ProbeError(f"e2v-head: the classifier must return [N, {len(self.class_names)}] probabilities, "
+                             f"got {p.shape}")
         return p
 
     def predict_proba(self, X) -> np.ndarray:

@@ -31,13 +31,19 @@ def _temp(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def with_sidecars(doc: dict[str, Any], *, predictions: bool) -> dict[str, Any]:
+    """The document naming its sidecar files (as it is written)."""
+    stem = doc["run_id"]
+    return {**doc, "predictions_file": f"{stem}.predictions.csv" if predictions else None,
+            "skipped_file": f"{stem}.skipped.csv"}
+
+
 def write_result(doc: dict[str, Any], out_dir: str | Path, *, predictions=None,
                  skipped: list[tuple[str, str]] | None = None) -> Path:
     """Validate and write a result with its sidecars, all or nothing. Returns the JSON path."""
     out_dir = Path(out_dir)
     stem = doc["run_id"]
-    doc = {**doc, "predictions_file": f"{stem}.predictions.csv" if predictions is not None else None,
-           "skipped_file": f"{stem}.skipped.csv"}
+    doc = with_sidecars(doc, predictions=predictions is not None)
     validate_result(doc, where=str(out_dir / f"{stem}.json"))
     final = {"metrics": out_dir / f"{stem}.metrics.csv", "skipped": out_dir / f"{stem}.skipped.csv",
              "json": out_dir / f"{stem}.json"}

@@ -132,6 +132,16 @@ class Quantizers:
         self.fitted.append(describe_fit(role, comp, q, groups, key))
         return q
 
+    def share(self, role: str) -> float:
+        """The target-emotion share a role's training set is composed with: 0 (balanced) for a plain
+        quantizer, its ``target_share`` (class default included: 1.0 = 100+0) for a per-emotion one."""
+        if not self.is_router(role):
+            return 0.0
+        from emobench.params import defaults
+
+        comp = self.component(role)
+        return float({**defaults(comp.impl), **comp.params}.get("target_share", 1.0))
+
     def is_router(self, role: str) -> bool:
         from emobench.quantizers.routing import is_router
 

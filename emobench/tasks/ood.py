@@ -50,7 +50,7 @@ class OODSER(Task):
         router = inputs.quantizers.is_router("system")
         notes = list(proto.notes)
         if router:
-            share = float(inputs.quantizers.component("system").params.get("target_share", 1.0))
+            share = inputs.quantizers.share("system")
             plan, _, extra = plan_codebooks(inputs, proto.splits, labels, shares={"system": share}, n_train=None,
                                             where=self.name)
             train, notes = plan["system"], notes + extra
@@ -60,7 +60,7 @@ class OODSER(Task):
                                  + [u for v in proto.ood.values() for u in v])
         q = inputs.quantizers.fit("system", fs, train, layer=inputs.layer)
         fit = inputs.quantizers.fitted[-1]
-        probe = inputs.probes.train(fs, inputs.limited(proto.splits.train), inputs.limited(proto.splits.val), labels)
+        probe = inputs.probes.train(fs, proto.splits.train, proto.splits.val, labels)
         depths = candidate_depths(int(q.n_stages), self.max_candidates)
         book_labels = np.array([labels.index(e) for e in q.emotions]) if router else None
         sets = {"select": [u for u in proto.select if u.id in fs],

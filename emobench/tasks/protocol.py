@@ -11,6 +11,15 @@ from emobench.errors import EmobenchError
 from emobench.tasks.inputs import TaskInputs
 
 
+def limited(inputs: TaskInputs, s: sp.Splits) -> sp.Splits:
+    """``--limit``: every part of a split cut to its first N utterances (every emotion kept), so that only
+    what is used is extracted."""
+    from dataclasses import replace
+
+    return replace(s, train=inputs.limited(s.train), val=inputs.limited(s.val), test=inputs.limited(s.test),
+                   codebook_train=inputs.limited(s.codebook_train))
+
+
 def per_corpus_splits(inputs: TaskInputs, *, codebook_protocol: str, split: str, split_params: dict,
                       fractions) -> dict[str, list]:
     """Per evaluated corpus, its Splits (one per fold): codebook data from the other corpora when several
@@ -28,7 +37,7 @@ def per_corpus_splits(inputs: TaskInputs, *, codebook_protocol: str, split: str,
             folds = sp.split(corpus.utterances, split, seed=inputs.seed, fractions=fractions, **split_params)
         for s in folds:
             s.check()
-        out[name] = folds
+        out[name] = [limited(inputs, s) for s in folds]
     return out
 
 
@@ -68,7 +77,8 @@ def ood_protocol(inputs: TaskInputs, ood_names, fractions, *, task: str, split: 
             ood[c] = inputs.limited(utts)
         roles.update({c: "ood" for c in ood_loaded})
         sp.check_disjoint(splits.fit_utts, [u for v in ood.values() for u in v], by_speaker=False)
-        return OODProtocol(splits, inputs.limited(splits.test), ood, roles, notes)
+        splits = limited(inputs, splits)
+        return OODProtocol(splits, splits.test, ood, roles, notes)
     splits = sp.speaker_independent(train_utts, seed=inputs.seed, fractions=fractions)
     speakers = sorted({(u.corpus, u.speaker) for u in splits.test})
     if len(speakers) < 2:
@@ -80,7 +90,7 @@ def ood_protocol(inputs: TaskInputs, ood_names, fractions, *, task: str, split: 
     ood = {name: inputs.limited([u for u in splits.test if (u.corpus, u.speaker) in pseudo])}
     notes = [f"no OOD corpus loaded ({', '.join(ood_names)}): pseudo-OOD set {name!r} = test speakers "
              f"{', '.join(s for _, s in sorted(pseudo))}, never seen in fitting nor in depth selection"]
-    return OODProtocol(splits, inputs.limited(select), ood, roles, notes)
+    return OODProtocol(limited(inputs, splits), inputs.limited(select), ood, roles, notes)
 
 
 def candidate_depths(n_stages: int, max_candidates: int = 32) -> list[int]:

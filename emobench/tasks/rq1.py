@@ -50,15 +50,15 @@ class RQ1(Task):
                 fold = k if len(folds) > 1 else None
                 protocols[corpus if fold is None else f"{corpus}#{k}"] = splits.protocol
                 if inputs.quantizers.is_router("system"):  # an Emo-Q as the system: its own composition
-                    share = float(inputs.quantizers.component("system").params.get("target_share", 1.0))
+                    share = inputs.quantizers.share("system")
                     plan, _, extra = plan_codebooks(inputs, splits, labels, shares={"system": share}, n_train=None,
                                                     where="rq1")
                     train, notes = plan["system"], notes + extra
                 else:
                     train = balanced(inputs, splits, labels, total=self.balanced_total)
                 q = inputs.quantizers.fit("system", fs, train, layer=inputs.layer, label=f"system ({corpus})")
-                probe = inputs.probes.train(fs, inputs.limited(splits.train), inputs.limited(splits.val), labels)
-                test = [u for u in inputs.limited(splits.test) if u.id in fs]
+                probe = inputs.probes.train(fs, splits.train, splits.val, labels)
+                test = [u for u in splits.test if u.id in fs]
                 x_cont, _ = inputs.features.pooled(fs, test)
                 cont = probe.predict_proba(x_cont)
                 with inputs.timer("evaluate"):

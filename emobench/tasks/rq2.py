@@ -95,7 +95,7 @@ class RQ2(Task):
         labels = list(inputs.label_set)
         by_corpus = per_corpus_splits(inputs, codebook_protocol=self.codebook_protocol, split=self.split,
                                       split_params=self.split_params, fractions=self.fractions)
-        share = float(inputs.quantizers.component("specific").params.get("target_share", 1.0))
+        share = inputs.quantizers.share("specific")
         plans = {(c, k): plan_codebooks(inputs, s, labels, shares={"balanced": 0.0, "specific": share},
                                         n_train=self.n_train, where=f"rq2 on {c}")
                  for c, folds in by_corpus.items() for k, s in enumerate(folds)}
@@ -110,8 +110,8 @@ class RQ2(Task):
                 protocols[corpus if fold is None else f"{corpus}#{k}"] = {**splits.protocol, "utterances_per_codebook": n}
                 q_bal = inputs.quantizers.fit("balanced", fs, plan["balanced"], layer=inputs.layer)
                 q_spec = inputs.quantizers.fit("specific", fs, plan["specific"], layer=inputs.layer)
-                probe = inputs.probes.train(fs, inputs.limited(splits.train), inputs.limited(splits.val), labels)
-                test = [u for u in inputs.limited(splits.test) if u.id in fs]
+                probe = inputs.probes.train(fs, splits.train, splits.val, labels)
+                test = [u for u in splits.test if u.id in fs]
                 y = label_indices(test, labels)
                 boot = bootstrap_for(test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
                 with inputs.timer("evaluate"):

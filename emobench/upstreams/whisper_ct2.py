@@ -25,9 +25,10 @@ from emobench.upstreams.ct2_files import packaged_whisper_base, read_ct2_header,
 from emobench.upstreams.hf_whisper import WhisperFrontend
 
 FRONTEND_VERSION = 1  # bump when the log-mel or windowing changes, so cached features are recomputed
-# Windows per encode call. CPU: measured on 2 cores (1-2 threads), 2 windows per call was fastest and 8
-# cost 15-25% more time per window (1500 x 1500 attention maps outgrow the caches). CUDA: not measured.
-BATCH_WINDOWS = {"cpu": 2, "cuda": 16}
+# Windows per encode call (max_batch_windows overrides). CPU: one; measured on 2 cores, whisper-base
+# float32, 1 thread: 2 or 4 windows per call cost 5-6% more CPU time per window than one (the 1500 x 1500
+# attention maps outgrow the caches), and batching buys a CPU nothing. CUDA: 16 (not measured here).
+BATCH_WINDOWS = {"cpu": 1, "cuda": 16}
 AUTO_COMPUTE = {"cpu": "float32", "cuda": "float16"}
 COMPUTE_TYPES = ("auto", "float32", "float16", "bfloat16", "int8", "int8_float32", "int8_float16",
                  "int8_bfloat16", "int16")  # ctranslate2's; which ones a device supports is checked on placing
@@ -39,7 +40,8 @@ class CT2WhisperUpstream(Upstream):
     ``compute_type``: ``auto`` (float32 on CPU, float16 on CUDA) or any type ctranslate2 supports on the
     device (``int8`` is faster on CPU and changes the features, so it is part of the identity).
     ``threads``: CTranslate2's intra-op CPU threads (default: torch's thread count, which ``--threads``
-    sets). The torch ``dtype`` is not used: precision is the compute type's.
+    sets). ``max_batch_windows``: 30 s windows per ``encode`` call, across utterances (default: 1 on CPU,
+    16 on CUDA). The torch ``dtype`` is not used: precision is the compute type's.
     """
 
     def __init__(

@@ -43,9 +43,11 @@ class Codebook(nn.Module):
         self.register_buffer("hits", torch.zeros(codebook_size))  # assignments since the last re-seeding [k]
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest code for each latent: [n, e] -> [n] int64."""
-        codes = self.codes.float()
-        dist = z.float().square().sum(1, keepdim=True) - 2 * z.float() @ codes.t() + codes.square().sum(1)
+        """Index of the nearest code for each latent: [n, e] -> [n] int64 (fp32 even under autocast, so
+        codes do not depend on the AMP dtype)."""
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            codes, z = self.codes.float(), z.float()
+            dist = z.square().sum(1, keepdim=True) - 2 * z @ codes.t() + codes.square().sum(1)
         return dist.argmin(1)
 
     def lookup(self, idx: torch.Tensor) -> torch.Tensor:
@@ -53,7 +55,10 @@ class Codebook(nn.Module):
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """z [n, e] -> (straight-through quantized [n, e], indices [n], vq loss, perplexity)."""
-        z = z.float()
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            return self._forward(z.float())
+
+    def _forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         idx = self.nearest(z)
         onehot = F.one_hot(idx, self.codebook_size).float()  # [n, k]
         share = onehot.mean(0)  # [k]
