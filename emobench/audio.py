@@ -24,6 +24,29 @@ def _where(utt: Utterance) -> str:
     return f"{utt.path} (utterance {utt.id})"
 
 
+def check_wav_complete(path: Path) -> None:
+    """A RIFF/WAVE file whose data chunk is shorter than its header declares was cut off (a failed copy):
+    libsndfile would read it as a shorter clip, so it is refused here instead."""
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk, length = struct.unpack("<4sI", fh.read(8))
+            if chunk == b"data":
+                have = size - pos - 8
+                if length != 0xFFFFFFFF and have < length:  # 0xFFFFFFFF: a streaming writer's "unknown"
+                    raise AudioError(f"truncated WAV: its header declares {length} bytes of audio but the file holds "
+                                     f"{have}: {path}; re-copy it or skip it (--on-bad-audio skip)")
+                return
+            pos += 8 + length + (length & 1)
+
+
 def _read(utt: Utterance) -> tuple[np.ndarray, int]:
     """Decode the file (or its [start_s, end_s) segment) to float32 ``[samples, channels]``."""
     import soundfile as sf
@@ -33,6 +56,12 @@ def _read(utt: Utterance) -> tuple[np.ndarray, int]:
         raise AudioError(f"audio file not found: {_where(utt)}; check the corpus root or re-extract the corpus")
     if path.stat().st_size == 0:
         raise AudioError(f"zero-length audio file: {_where(utt)}; re-copy it or skip it (--on-bad-audio skip)")
+    try:
+        check_wav_complete(path)
+    except AudioError as exc:
+        raise AudioError(f"{exc} (utterance {utt.id})") from None
+    except (OSError, ValueError):
+        pass  # unreadable headers are soundfile's to report below
     try:
         with sf.SoundFile(str(path)) as fh:
             sr = fh.samplerate

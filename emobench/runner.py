@@ -135,6 +135,12 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
         outputs.append(out)
         fitted += [{**f, "seed": seed} for f in quantizers.fitted]
         probes_info = probes.info()
+    for name, corpus in prepared.corpora.items():  # what a loader left out is said, never silent
+        if corpus.skipped:
+            inputs.notes.append(f"{name}: files not taken: " + ", ".join(f"{v} {k}" for k, v in corpus.skipped.items()))
+        if corpus.problems:
+            inputs.notes.append(f"{name}: {len(corpus.problems)} problem(s) while loading, e.g. {corpus.problems[0]} "
+                                f"(`emobench corpus info {name}` lists them)")
     timings = dict(timer.totals)
     timings["total"] = time.perf_counter() - start
     doc = build(resolved=resolved, run_hash=prepared.run_hash, spec=resolved.task.spec, corpora=prepared.corpora,
@@ -146,6 +152,7 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
     preds = [o.predictions for o in outputs if o.predictions is not None]
     skipped = features.skipped + [(f, r) for c in prepared.corpora.values() for f, r in c.unusable]
     doc["provenance"]["skipped_utterances"] = len(skipped)
+    doc["provenance"]["extraction"] = features.speed()
     return doc, (pd.concat(preds, ignore_index=True) if preds else None), skipped
 
 

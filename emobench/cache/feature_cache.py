@@ -114,6 +114,7 @@ class FeatureCache:
             [have[k] for _, k in kept], skipped=run.skipped, skipped_files=run.skipped_files,
             upstream=upstream.name, entry_dir=entry,
         )
+        fs.extracted = dict(run.stats)
         if fs.skipped:
             fs.write_skipped_csv(entry / "skipped.csv")
         return fs
@@ -148,6 +149,7 @@ class _Run:
         self.cache, self.upstream, self.folder, self.layers, self.on_bad = cache, upstream, folder, layers, on_bad
         self.skipped: list[tuple[str, str]] = []
         self.skipped_files: dict[str, str] = {}
+        self.stats = {"utterances": 0, "frames": 0, "seconds": 0.0}  # what this call extracted
 
     def bad(self, utt: Utterance, exc: AudioError) -> None:
         if self.on_bad == "fail":
@@ -192,7 +194,10 @@ class _Run:
         buf_bytes = 0
         batches = computed_batches(self.upstream, todo, self.layers, batch_seconds=batch_seconds,
                                    progress=progress, on_bad=self.bad)
+        start = time.perf_counter()
         for keys, feats in batches:
+            self.stats["utterances"] += len(keys)
+            self.stats["frames"] += sum(int(f.shape[1]) for f in feats)
             buf_keys += keys
             buf_feats += feats
             buf_bytes += sum(f.size * 2 for f in feats)  # fp16 on disk
@@ -201,6 +206,7 @@ class _Run:
                 buf_keys, buf_feats, buf_bytes = [], [], 0
         if buf_keys:
             have.update(self._flush(buf_keys, [todo[k].id for k in buf_keys], buf_feats))
+        self.stats["seconds"] += time.perf_counter() - start
         return have
 
     def _flush(self, keys: list[str], ids: list[str], feats: list[np.ndarray]) -> dict[str, _Loc]:

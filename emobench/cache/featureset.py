@@ -35,6 +35,7 @@ class FeatureSet:
     skipped_files: dict[str, str] = field(default_factory=dict, repr=False)  # utt id -> audio path
     upstream: str = ""
     entry_dir: Path | None = None
+    extracted: dict = field(default_factory=dict)  # what the call that made it extracted (not read back)
 
     def __post_init__(self) -> None:
         self.lengths = np.asarray([loc.shard.lengths[loc.row] for loc in self.locs], dtype=np.int64)  # [N]

@@ -53,7 +53,7 @@ def build(
 @app.command()
 def serve(
     site_dir: Annotated[Path, typer.Argument(help="A folder built by `emobench leaderboard build`.")],
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8000,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).", min=0, max=65535)] = 8000,
 ) -> None:
     """Preview a built site at http://127.0.0.1:PORT/ (local only; Ctrl-C stops)."""
     from emobench.errors import EmobenchError

@@ -10,7 +10,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from emobench.cli import cache, corpus, leaderboard, list_cmd, reproduce, results, run_cmd
+from emobench.cli import cache, corpus, leaderboard, list_cmd, reproduce, results, run_cmd, train
 from emobench.cli.ui import err_console, escape
 from emobench.errors import EmobenchError
 
@@ -58,6 +58,7 @@ app.add_typer(corpus.app, name="corpus", help="Inspect corpora: counts, hours, l
 app.add_typer(cache.app, name="cache", help="Show, verify or clear the feature, codebook and probe caches.")
 app.add_typer(results.app, name="results", help="Tidy tables of result files (CSV or Parquet).")
 app.add_typer(leaderboard.app, name="leaderboard", help="Build, preview and validate the static leaderboard site.")
+app.add_typer(train.app, name="train", help="Train VQ-MAE-S: its VQ-VAE, the masked autoencoder, SER fine-tuning.")
 
 
 def main() -> None:  # console script

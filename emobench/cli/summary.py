@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 DETAIL_KEYS = ("emotion", "stage", "predicted", "book")  # per-emotion/per-stage rows live in the CSV
@@ -67,22 +68,23 @@ def summary_table(doc: dict[str, Any], *, max_rows: int = 40, csv_name: str | No
                 if k not in columns and k not in ("bit/s", "condition")}
     title = f"{info.get('title', doc['task'])}: {doc['upstream']['name']} x {doc['quantizer']['name']}"
     title += "".join(f", {k} {v}" for k, v in constant.items())
-    table = Table(title=title + ("  [SYNTHETIC demo data]" if doc.get("synthetic") else ""), title_justify="left")
+    table = Table(title=escape(title) + (r"  \[SYNTHETIC demo data]" if doc.get("synthetic") else ""),
+                  title_justify="left")
     for k in columns:
-        table.add_column(k, no_wrap=True)
+        table.add_column(escape(k), no_wrap=True)
     with_rate = any("bit/s" in bd for bd, _ in rows)
     if with_rate:
         table.add_column("bit/s", justify="right")
     metric_info = info.get("metrics") or {}
     for n in names:
-        table.add_column((metric_info.get(n) or {}).get("display", n), justify="right")
+        table.add_column(escape((metric_info.get(n) or {}).get("display", n)), justify="right")
     for bd, values in rows[:max_rows]:
         cells = ["continuous" if k == "depth" and bd.get("condition") == "continuous" else str(bd.get(k, ""))
                  for k in columns]
         if with_rate:
             cells.append(f"{bd['bit/s']:,.0f}" if "bit/s" in bd else "")
-        table.add_row(*cells, *[_cell(values[n]) if n in values else "" for n in names])
+        table.add_row(*map(escape, cells), *[_cell(values[n]) if n in values else "" for n in names])
     if len(rows) > max_rows:
         where = f"see {csv_name}" if csv_name else "see the result's .metrics.csv"
-        table.caption = f"{len(rows) - max_rows} more rows: {where} (--rows N shows more)"
+        table.caption = escape(f"{len(rows) - max_rows} more rows: {where} (--rows N shows more)")
     return table

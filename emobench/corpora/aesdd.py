@@ -33,7 +33,7 @@ class AESDD(NativeLoader):
     layout = "<emotion>/xAA (B).wav files, e.g. anger/a03 (4).wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in AESDD format")

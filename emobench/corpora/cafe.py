@@ -30,7 +30,7 @@ class CaFE(NativeLoader):
     layout = "<Émotion>/<Fort|Faible>/AA-E-I-S.wav (or .aiff) files, e.g. Colère/Fort/01-C-2-1.wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav", ".aiff", ".aif")):
+        for path in walk_files(root, (".wav", ".aiff", ".aif"), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in CaFE format")

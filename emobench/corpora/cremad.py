@@ -76,7 +76,7 @@ class CREMAD(NativeLoader):
                 b.problems.append(f"no {VOTES_FILE}: no soft labels (copy it from the release to get them)")
         audio_dir = root / "AudioWAV" if (root / "AudioWAV").is_dir() else root
         missing_votes = 0
-        for path in walk_files(audio_dir, (".wav",)):
+        for path in walk_files(audio_dir, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in CREMA-D format")

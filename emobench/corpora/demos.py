@@ -44,7 +44,7 @@ class DEMoS(NativeLoader):
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
         genders: dict[str, str] = {}
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in DEMoS format")

@@ -25,7 +25,7 @@ class EmoDB(NativeLoader):
     layout = "wav/SSTTTEV.wav files, e.g. wav/03a01Fa.wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in EmoDB format")

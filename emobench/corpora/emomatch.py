@@ -35,7 +35,7 @@ class EmoMatch(NativeLoader):
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
         codes = {fold(code): code for code in self.native_labels}
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in EmoMatchSpanishDB format")

@@ -28,7 +28,7 @@ class EMOVO(NativeLoader):
     layout = "<actor>/emo-actor-sentence.wav files, e.g. f1/dis-f1-b1.wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in EMOVO format")

@@ -25,8 +25,8 @@ class ENTERFACE(NativeLoader):
     layout = "'subject N/<emotion>/sentence K/*.wav' (audio extracted from the release's .avi files)"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        audio = {p.with_suffix(""): p for p in walk_files(root)}
-        video_only = [p for p in walk_files(root, (".avi",)) if p.with_suffix("") not in audio]
+        audio = {p.with_suffix(""): p for p in walk_files(root, problems=b.problems)}
+        video_only = [p for p in walk_files(root, (".avi",), problems=b.problems) if p.with_suffix("") not in audio]
         if video_only:
             b.problems.append(f"{len(video_only)} clips exist only as .avi (e.g. {video_only[0]}); extract their "
                               "audio to .wav next to them")

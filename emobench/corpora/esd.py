@@ -31,7 +31,7 @@ class ESD(NativeLoader):
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
         found = set()
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in ESD format")

@@ -28,7 +28,7 @@ class EYASE(NativeLoader):
     layout = "ssNN_emo (K).wav files, e.g. fm01_hap (3).wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in EYASE format")

@@ -28,7 +28,7 @@ class JLCorpus(NativeLoader):
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
         raw = root / RAW_DIR
-        for path in walk_files(raw if raw.is_dir() else root, (".wav",)):
+        for path in walk_files(raw if raw.is_dir() else root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in JL-Corpus format")

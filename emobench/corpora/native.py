@@ -124,18 +124,38 @@ class NativeLoader:
         raise NotImplementedError
 
 
-def walk_files(root: Path, exts: tuple[str, ...] = AUDIO_EXTS) -> Iterator[Path]:
-    """Files under ``root`` with one of ``exts``, sorted, skipping hidden and macOS '._' files."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):  # corpora are often symlinked
+PSEUDO_FS = ("/proc", "/sys", "/dev", "/run")  # never corpora, and walking them can hang
+
+
+def walk_files(root: Path, exts: tuple[str, ...] = AUDIO_EXTS, *, problems: list[str] | None = None) -> Iterator[Path]:
+    """Files under ``root`` with one of ``exts``, sorted, skipping hidden and macOS '._' files.
+
+    Symlinked folders are followed (corpora are often symlinked) but each real folder is visited once, so
+    a symlink loop cannot hang the walk; pseudo-filesystems are refused; folders that cannot be read are
+    reported in ``problems`` (never skipped silently)."""
+    real = Path(os.path.realpath(root))
+    if any(real == Path(p) or Path(p) in real.parents for p in PSEUDO_FS):
+        raise CorpusError(f"corpus root {root} is on a pseudo-filesystem ({real}); point it at the corpus folder")
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(err: OSError) -> None:
+        if problems is not None:
+            problems.append(f"cannot read folder {err.filename}: {err.strerror or err}; its files were not loaded")
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            unreadable(exc)
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # reached again through a symlink: a loop or a second path
+            if problems is not None:
+                problems.append(f"folder {dirpath} was reached twice (a symlink loop?); read once")
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for f in sorted(filenames):
             if not f.startswith(".") and f.lower().endswith(exts):
                 yield Path(dirpath) / f
-
-
-def find_dir(root: Path, relative: str, *, corpus: str, what: str) -> Path:
-    """``root/relative`` or ``root/<one level>/relative`` (archives often add a top folder)."""
-    for cand in (root / relative, *(d / relative for d in sorted(root.iterdir()) if d.is_dir())):
-        if cand.exists():
-            return cand
-    raise CorpusError(f"{corpus}: {what} {relative!r} not found under {root}; point the root at the extracted release")

@@ -63,7 +63,7 @@ class Oreau(NativeLoader):
         if release_version is None:
             b.problems.append(f"{root} holds m/ and f/ itself and its name does not say which version it is")
         genders: dict[str, str] = {}
-        for path in walk_files(folder, (".wav",)):
+        for path in walk_files(folder, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in Oréau format")

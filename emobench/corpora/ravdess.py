@@ -24,7 +24,7 @@ class RAVDESS(NativeLoader):
     layout = "Actor_XX/03-01-EE-II-SS-RR-AA.wav files (the audio-only speech release)"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in RAVDESS format")

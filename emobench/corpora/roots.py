@@ -62,6 +62,9 @@ def resolve_root(name: str, root: str | os.PathLike | None, *, allow_file: bool 
                 f"or add '{name}: PATH' to {cfg}"
             )
     path = Path(value).expanduser()
+    real = Path(os.path.realpath(path))
+    if any(real == Path(p) or Path(p) in real.parents for p in ("/proc", "/sys", "/dev", "/run")):
+        raise CorpusError(f"root of corpus {name!r} {source} is on a pseudo-filesystem ({real}); point it at the corpus")
     if not (path.is_dir() or (allow_file and path.is_file())):
         raise CorpusError(f"root of corpus {name!r} {source} is not a directory: {path}; fix the path")
     return path.resolve()

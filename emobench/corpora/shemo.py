@@ -30,7 +30,7 @@ class ShEMO(NativeLoader):
     layout = "{female,male}/GSSENN.wav files, e.g. female/F03S02.wav"
 
     def _read(self, root: Path, b: CorpusBuilder) -> None:
-        for path in walk_files(root, (".wav",)):
+        for path in walk_files(root, (".wav",), problems=b.problems):
             m = NAME.match(path.stem)
             if not m:
                 b.skip("file name not in ShEMO format")

@@ -1,146 +1,131 @@
-"""Pick numbers out of a result document: headline values, continuous baselines, bitrates.
+"""Pick metric records out of result documents with the rules every page shares (no per-task code).
 
-Conventions the leaderboard reads (documented in leaderboard/results/README.md):
-- Breakdown values ``all`` / ``mean`` / ``overall`` (and ``condition: quantized``) mean "not broken
-  down": such keys are ignored when judging how specific a record is.
-- A *headline* value of a metric is the mean over its least broken-down records (fewest breakdown
-  keys other than ``depth``) at the deepest ``depth`` present; records of the continuous baseline
-  (``condition``, ``baseline`` or ``scheme`` equal to ``continuous``) are never headline values.
-- Bitrate in bit/s: ``quantizer.bitrate.bps`` (or ``bits_per_second`` / ``nominal_bps``), else a
-  ``bitrate`` metric, else ``n_stages * log2(codebook_size) * upstream.frame_rate_hz``; per depth:
-  ``quantizer.bitrate.bps_per_depth["<depth>"]``, a ``bitrate`` metric with that depth, or the formula.
+A task's spec says *which* records a view wants (a metric, a ``where`` filter, the keys that make the
+x axis, the series and the facets); these functions find them in any task's records:
+
+- The continuous baseline is ``condition: continuous`` (v1 files: ``baseline``/``scheme`` continuous);
+  it is never a quantized value, only a reference.
+- ``where`` keeps records whose breakdown has the given values. A key that a role's records never carry
+  does not apply to that role (RQ3's balanced codebook has no ``routing``, so ``routing: oracle`` keeps
+  it), while a record that lacks a key its own role carries elsewhere is dropped.
+- Keys nobody asked for are *reduced*: an overall value (``all``/``mean``/``overall``, or a record
+  without the key) is preferred; otherwise records are averaged over ``AVERAGED`` keys (corpora, folds,
+  emotions, ...) and kept apart by every other key (role, layout, routing, ...).
 Everything here is a pure function of plain dicts.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-COSINE = ("cosine_frame", "cosine_utterance", "cosine")
-RECALL = ("uar", "recall")  # UAR = mean of per-emotion recall, the overall primary-emotion recall
-MACRO_F1 = ("macro_f1",)
-JS = ("js_divergence",)
-TOP2 = ("top2_accuracy",)
-DELTA = ("macro_f1_delta",)
-
-BITRATE_KEYS = ("bps", "bits_per_second", "nominal_bps", "nominal_bits_per_second")
-OVERALL_VALUES = {"all", "mean", "overall"}
-BAND_LOW_MAX = 1500.0  # bit/s: below this a run is "low" bitrate (Emo-Q 8x32 averages ~1.4 kbps)
-BAND_MEDIUM_MAX = 10_000.0  # bit/s: below this "medium" (8x32 at 50 Hz is 2 kbps; 24x1024 at 50 Hz 12 kbps)
-
-
-def is_baseline(rec: dict[str, Any]) -> bool:
-    b = rec.get("breakdown", {})
-    return any(str(b.get(k, "")).lower() == "continuous" for k in ("baseline", "condition", "scheme"))
-
-
-def effective(rec: dict[str, Any]) -> dict[str, Any]:
-    """The breakdown without keys that do not narrow the record down (``emotion: mean``, ...)."""
-    return {
-        k: v for k, v in rec.get("breakdown", {}).items()
-        if k != "baseline" and str(v).lower() not in OVERALL_VALUES and not (k == "condition" and v == "quantized")
-    }
-
-
-def records(doc: dict[str, Any], names: Iterable[str], *, baseline: bool = False) -> list[dict[str, Any]]:
-    """Records of the first name in ``names`` that the document reports with a value."""
-    metrics = doc.get("metrics") or []
-    for name in names:
-        found = [
-            m for m in metrics
-            if m.get("name") == name and isinstance(m.get("value"), (int, float)) and is_baseline(m) == baseline
-        ]
-        if found:
-            return found
-    return []
-
-
-def _depth(rec: dict[str, Any]) -> float:
-    d = rec.get("breakdown", {}).get("depth")
-    return float(d) if isinstance(d, (int, float)) else math.inf
-
-
-def headline_of(recs: list[dict[str, Any]]) -> float | None:
-    if not recs:
-        return None
-    spec = [len(set(effective(r)) - {"depth"}) for r in recs]
-    least = min(spec)
-    recs = [r for r, s in zip(recs, spec, strict=True) if s == least]
-    deepest = max(_depth(r) for r in recs)
-    vals = [float(r["value"]) for r in recs if _depth(r) == deepest]
-    return sum(vals) / len(vals)
-
-
-def headline(doc: dict[str, Any], names: Iterable[str]) -> float | None:
-    return headline_of(records(doc, names))
-
-
-def baseline(doc: dict[str, Any], names: Iterable[str]) -> float | None:
-    return headline_of(records(doc, names, baseline=True))
-
-
-def unit_of(doc: dict[str, Any], names: Iterable[str]) -> str:
-    recs = records(doc, names)
-    return recs[0].get("unit", "") if recs else ""
-
-
-def as_points(value: float | None, unit: str) -> float | None:
-    """A change in a fraction-valued metric, in percentage points (as the paper reports them)."""
-    if value is None:
-        return None
-    return value * 100.0 if unit in ("fraction", "") else value
+OVERALL = {"all", "mean", "overall"}
+AVERAGED = ("corpus", "fold", "emotion", "stratum", "book", "predicted", "stage")
 
 
 def _num(x: Any) -> float | None:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
 
 
-def scale(unit: str) -> float:
-    unit = unit.lower().replace(" ", "")
-    return {"kbps": 1e3, "kbit/s": 1e3, "mbps": 1e6, "mbit/s": 1e6}.get(unit, 1.0)
+def bd(rec: dict[str, Any]) -> dict[str, Any]:
+    return rec.get("breakdown") or {}
 
 
-def bitrate_at_depth(doc: dict[str, Any], depth: int | float | None) -> float | None:
-    """Nominal bit/s when decoding the first ``depth`` stages (None = the configured depth)."""
-    q, up = doc.get("quantizer") or {}, doc.get("upstream") or {}
-    per_depth = (q.get("bitrate") or {}).get("bps_per_depth") or {}
-    if isinstance(per_depth, dict) and _num(per_depth.get(str(depth))) is not None:
-        return _num(per_depth[str(depth)])
-    for rec in records(doc, ("bitrate",)):
-        if rec.get("breakdown", {}).get("depth") == depth and depth is not None:
-            return float(rec["value"]) * scale(rec.get("unit", ""))
-    k, fps = _num(q.get("codebook_size")), _num(up.get("frame_rate_hz"))
-    if depth is not None and k and k > 1 and fps:
-        return float(depth) * math.log2(k) * fps
-    return None
+def is_baseline(rec: dict[str, Any]) -> bool:
+    b = bd(rec)
+    return any(str(b.get(k, "")).lower() == "continuous" for k in ("condition", "baseline", "scheme"))
 
 
-def bitrate(doc: dict[str, Any]) -> float | None:
-    """The run's bitrate in bit/s (see the module docstring for where it comes from)."""
-    info = (doc.get("quantizer") or {}).get("bitrate") or {}
-    for key in BITRATE_KEYS:
-        if _num(info.get(key)) is not None:
-            return _num(info[key])
-    recs = records(doc, ("bitrate",))
-    if recs:
-        value = headline_of(recs)
-        return None if value is None else value * scale(recs[0].get("unit", ""))
-    n = _num((doc.get("quantizer") or {}).get("n_stages"))
-    return bitrate_at_depth(doc, n) if n else None
+def records(doc: dict[str, Any], name: str, *, baseline: bool = False) -> list[dict[str, Any]]:
+    """Records of metric ``name`` holding a number; the continuous baseline's with ``baseline=True``."""
+    return [m for m in doc.get("metrics") or []
+            if m.get("name") == name and _num(m.get("value")) is not None and is_baseline(m) == baseline]
 
 
-def band(bps: float | None) -> str:
-    """low < 1.5 kbit/s <= medium < 10 kbit/s <= high; unknown when no bitrate is known."""
-    if bps is None:
-        return "unknown"
-    return "low" if bps < BAND_LOW_MAX else "medium" if bps < BAND_MEDIUM_MAX else "high"
+def _same(a: Any, b: Any) -> bool:
+    return a == b or str(a) == str(b)
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+def where(recs: Sequence[dict[str, Any]], spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records matching ``spec`` (see the module docstring for keys a role does not carry)."""
+    if not spec:
+        return list(recs)
+    carried: dict[Any, set[str]] = {}
+    for r in recs:
+        carried.setdefault(bd(r).get("role"), set()).update(k for k in spec if k in bd(r))
+    out = []
+    for r in recs:
+        b, own = bd(r), carried.get(bd(r).get("role"), set())
+        if all(_same(b[k], v) if k in b else k not in own for k, v in spec.items()):
+            out.append(r)
+    return out
+
+
+def resolve_depths(recs: Sequence[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any]:
+    """``depth: min|max`` in a ``where`` as the shallowest/deepest depth these records report."""
+    d = spec.get("depth")
+    if d not in ("min", "max"):
+        return dict(spec)
+    depths = [bd(r)["depth"] for r in where(recs, {k: v for k, v in spec.items() if k != "depth"})
+              if isinstance(bd(r).get("depth"), int)]
+    return {**spec, "depth": (min if d == "min" else max)(depths) if depths else "none"}
+
+
+def reduce_overall(recs: Sequence[dict[str, Any]], keep: Iterable[str]) -> list[dict[str, Any]]:
+    """Prefer overall records for every ``AVERAGED`` key not in ``keep`` (see the module docstring)."""
+    keep = set(keep)
+    out = list(recs)
+    for key in AVERAGED:
+        if key in keep:
+            continue
+        overall = [r for r in out if key not in bd(r) or str(bd(r)[key]).lower() in OVERALL]
+        if overall:
+            out = overall
+    return out
+
+
+@dataclass
+class Cell:
+    """The mean of one or more records that a view shows as one number."""
+
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    n_records: int
+    averaged: dict[str, list[Any]] = field(default_factory=dict)  # key -> the values averaged over
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def has_ci(self) -> bool:
+        return self.ci_low is not None and self.ci_high is not None
+
+
+def cell(recs: Sequence[dict[str, Any]]) -> Cell:
+    """Mean value; the interval is the mean of the records' intervals when every record has one."""
+    vals = [float(r["value"]) for r in recs]
+    lows = [_num(r.get("ci_low")) for r in recs]
+    highs = [_num(r.get("ci_high")) for r in recs]
+    ci = all(x is not None for x in lows + highs)
+    averaged: dict[str, list[Any]] = {}
+    for key in AVERAGED:
+        seen = list(dict.fromkeys(bd(r).get(key) for r in recs if key in bd(r)))
+        if len(seen) > 1:
+            averaged[key] = seen
+    return Cell(sum(vals) / len(vals), sum(lows) / len(lows) if ci else None,  # type: ignore[arg-type]
+                sum(highs) / len(highs) if ci else None, len(recs), averaged, list(recs))
+
+
+def group(recs: Sequence[dict[str, Any]], keys: Sequence[str], *, drop: Iterable[str] = ()) -> dict[tuple, Cell]:
+    """Cells keyed by the values of ``keys`` plus every other non-averaged key (as ``(k, v)`` pairs)."""
+    drop = set(drop) | set(keys) | set(AVERAGED)
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in recs:
+        b = bd(r)
+        split = tuple(sorted((k, str(v)) for k, v in b.items() if k not in drop))
+        groups.setdefault((tuple(b.get(k) for k in keys), split), []).append(r)
+    return {k: cell(v) for k, v in groups.items()}
 
 
 def is_evaluated(role: Any) -> bool:
@@ -150,9 +135,17 @@ def is_evaluated(role: Any) -> bool:
 
 
 def evaluated_corpora(doc: dict[str, Any]) -> list[str]:
-    """Corpora the run scores on (see ``is_evaluated``), each named once."""
+    """Corpora the run scores on, each named once; with none marked (RQ4 on the demo's pseudo-OOD
+    split), the corpora the evaluated records name."""
     names = [c["name"] for c in doc.get("corpora") or [] if is_evaluated(c.get("role", ""))]
+    if not names:
+        names = sorted({str(bd(m)["corpus"]) for m in doc.get("metrics") or []
+                        if "corpus" in bd(m) and str(bd(m)["corpus"]).lower() not in OVERALL})
     return list(dict.fromkeys(names))
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
 def seen_corpora(doc: dict[str, Any]) -> list[str]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
+from annotated_types import Ge, Gt, Lt
 
 from emobench.errors import CacheError, EmobenchError
 from emobench.fsutil import atomic_path, atomic_write_json
@@ -49,16 +50,16 @@ class TrainConfig:
     early stopping because mean-pooled features give few steps per epoch (``min_steps`` makes a
     small training set run enough epochs, and early stopping waits for it)."""
 
-    lr: float = 5e-4
-    weight_decay: float = 1e-4
-    betas: tuple[float, float] = (0.9, 0.98)
-    epochs: int = 100
-    batch_size: int = 32  # 0: full batch
-    patience: int = 15  # epochs without validation improvement before stopping
-    min_steps: int = 600  # small training sets get more epochs, so that they get this many steps
-    select_on: str = "uar"  # "uar" | "accuracy" | "loss"
+    lr: Annotated[float, Gt(0)] = 5e-4
+    weight_decay: Annotated[float, Ge(0)] = 1e-4
+    betas: tuple[Annotated[float, Ge(0), Lt(1)], Annotated[float, Ge(0), Lt(1)]] = (0.9, 0.98)
+    epochs: Annotated[int, Ge(1)] = 100
+    batch_size: Annotated[int, Ge(0)] = 32  # 0: full batch
+    patience: Annotated[int, Ge(1)] = 15  # epochs without validation improvement before stopping
+    min_steps: Annotated[int, Ge(0)] = 600  # small training sets get more epochs, so that they get this many steps
+    select_on: Literal["uar", "accuracy", "loss"] = "uar"
     standardize: bool = True
-    class_weight: str | None = None  # None | "balanced"
+    class_weight: Literal["balanced"] | None = None
 
 
 def check_labels(y, n: int, n_classes: int, where: str) -> np.ndarray:

@@ -150,6 +150,11 @@ class Quantizer:
         return type(self).__name__
 
     @property
+    def depths(self) -> list[int]:
+        """The depths ``decode`` accepts: every prefix 1..n_stages (a codec may allow only its trained ones)."""
+        return list(range(1, int(self.n_stages) + 1))
+
+    @property
     def route_bits(self) -> float:
         """Bits sent once per utterance on top of the frame codes (Emo-Q's route); 0 for plain codecs."""
         return 0.0

@@ -141,7 +141,7 @@ def _system(primary: dict | None, upstream) -> dict[str, Any]:
     return {
         "name": primary["preset"], "role": primary["role"], "kind": primary["kind"], "layout": primary["layout"],
         "n_stages": primary["n_stages"], "codebook_size": primary["codebook_size"],
-        "bitrate": {"frame_rate_hz": fr, "bps_per_depth": per_depth, "bps": per_depth[str(primary["n_stages"])],
+        "bitrate": {"frame_rate_hz": fr, "bps_per_depth": per_depth, "bps": per_depth[max(per_depth, key=int)],
                     "route_bits_per_utterance": primary["route_bits_per_utterance"],
                     "continuous_bps": float(upstream.dim * 32 * fr), "storage_bytes": primary["storage_bytes"]},
     }

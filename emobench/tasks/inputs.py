@@ -57,6 +57,7 @@ class Features:
     progress: Any = None
     on_bad_audio: str = "skip"
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    extracted: dict[str, float] = field(default_factory=lambda: {"utterances": 0, "frames": 0, "seconds": 0.0})
 
     def get(self, utts: list[Utterance]):
         """FeatureSet of ``utts`` (each id once, extracted once, then read from the cache)."""
@@ -66,7 +67,17 @@ class Features:
                                      progress=self.progress, on_bad_audio=self.on_bad_audio)
         seen = {s[0] for s in self.skipped}
         self.skipped.extend(s for s in fs.skipped if s[0] not in seen)
+        for k, v in (getattr(fs, "extracted", None) or {}).items():
+            self.extracted[k] = self.extracted.get(k, 0) + v
         return fs
+
+    def speed(self) -> dict[str, float | None]:
+        """Extraction speed of this run: seconds of audio extracted (not read back from the cache), the time
+        it took and the real-time factor (compute seconds per audio second)."""
+        audio = self.extracted["frames"] / float(self.upstream.frame_rate_hz)
+        return {"extracted_utterances": int(self.extracted["utterances"]), "audio_s": round(audio, 3),
+                "extract_s": round(self.extracted["seconds"], 3),
+                "rtf": round(self.extracted["seconds"] / audio, 5) if audio else None}
 
     def pooled(self, fs, utts: list[Utterance]) -> tuple[np.ndarray, list[Utterance]]:
         """Mean-pooled features ``[N, D]`` of the utterances that survived extraction, in order."""
@@ -165,7 +176,7 @@ def describe_fit(role: str, comp, q, groups: Mapping[str, list], key: str) -> di
         "role": role, "preset": comp.name, "impl": comp.spec.impl, "params": comp.record()["params"],
         "kind": type(q).__name__, "layout": f"{q.n_stages}x{q.codebook_size}", "n_stages": int(q.n_stages),
         "codebook_size": int(q.codebook_size), "codes_per_stage": int(q.codes_per_stage), "level": q.input_level,
-        "bits_per_frame": {str(d): float(q.bits_per_frame(d)) for d in range(1, q.n_stages + 1)},
+        "bits_per_frame": {str(d): float(q.bits_per_frame(d)) for d in q.depths},
         "route_bits_per_utterance": float(q.route_bits),
         "storage_bytes": int(quantizer_storage_bytes(q)), "train_utterances": {g: len(v) for g, v in groups.items()},
         "cache_key": key,

@@ -61,7 +61,7 @@ class OODSER(Task):
         q = inputs.quantizers.fit("system", fs, train, layer=inputs.layer)
         fit = inputs.quantizers.fitted[-1]
         probe = inputs.probes.train(fs, proto.splits.train, proto.splits.val, labels)
-        depths = candidate_depths(int(q.n_stages), self.max_candidates)
+        depths = candidate_depths(q.depths, self.max_candidates)
         book_labels = np.array([labels.index(e) for e in q.emotions]) if router else None
         sets = {"select": [u for u in proto.select if u.id in fs],
                 **{k: [u for u in v if u.id in fs] for k, v in proto.ood.items()}}

@@ -93,13 +93,16 @@ def ood_protocol(inputs: TaskInputs, ood_names, fractions, *, task: str, split: 
     return OODProtocol(limited(inputs, splits), inputs.limited(select), ood, roles, notes)
 
 
-def candidate_depths(n_stages: int, max_candidates: int = 32) -> list[int]:
-    """Depths tried in cross-validation: all, or an even grid (always with the last) for deep layouts."""
+def candidate_depths(allowed: int | list[int], max_candidates: int = 32) -> list[int]:
+    """Depths tried in cross-validation: every allowed one (``quantizer.depths``, or 1..n), or an even
+    grid over them (always with the deepest) for deep layouts such as 128x2."""
     import numpy as np
 
-    if n_stages <= max_candidates:
-        return list(range(1, n_stages + 1))
-    return [int(d) for d in np.unique(np.round(np.linspace(1, n_stages, max_candidates)).astype(int))]
+    allowed = list(range(1, allowed + 1)) if isinstance(allowed, int) else sorted(allowed)
+    if len(allowed) <= max_candidates:
+        return allowed
+    picks = np.unique(np.round(np.linspace(0, len(allowed) - 1, max_candidates)).astype(int))
+    return [allowed[i] for i in picks]
 
 
 def select_depth(scores: dict[int, float]) -> int:

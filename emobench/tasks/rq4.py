@@ -88,7 +88,6 @@ class RQ4(Task):
         preds = [frame(sets[k], labels, None, pred=cont[k], corpus=k, condition="continuous") for k in boots]
         for layout in self.layouts:
             n_stages, size = parse_layout(layout)
-            depths = candidate_depths(n_stages, self.max_candidates)
             chosen: dict[str, dict[str, np.ndarray]] = {}
             depth_of: dict[str, int] = {}
             for role in roles:
@@ -97,6 +96,7 @@ class RQ4(Task):
                 book_labels = (np.array([labels.index(e) for e in q.emotions])
                                if inputs.quantizers.is_router(role) else None)
                 bd = {"layout": layout, "role": role}
+                depths = candidate_depths(q.depths, self.max_candidates)
                 with inputs.timer("evaluate"):
                     sel = evaluate(q, fs, sets["select"], inputs.layer, probe=probe, depths=depths)
                 curve = {d: _f1(ys["select"], predictions(sel, d, book_labels), c) for d in depths}

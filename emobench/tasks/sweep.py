@@ -47,7 +47,7 @@ def chunks(lengths: np.ndarray, budget: int = FRAME_CHUNK):
 def sweep(quantizer, fs, utts: list[Utterance], layer: int, *, depths: Sequence[int] | None = None, probe=None,
           level: str | None = None, progress=None) -> Sweep:
     """Fidelity (and probe probabilities) of ``quantizer``'s reconstructions of ``utts`` at ``depths``."""
-    depths = list(depths or range(1, quantizer.n_stages + 1))
+    depths = list(depths or quantizer.depths)
     level = level or quantizer.input_level
     rows = [fs.index(u.id) for u in utts]
     lengths = fs.lengths[rows]
@@ -111,7 +111,7 @@ def evaluate(quantizer, fs, utts: list[Utterance], layer: int, *, probe, depths:
     """Score ``quantizer`` on ``utts`` at every depth; a router is evaluated book by book and routed."""
     from emobench.quantizers.routing import is_router
 
-    depths = list(depths or range(1, quantizer.n_stages + 1))
+    depths = list(depths or quantizer.depths)
     if not is_router(quantizer):
         s = sweep(quantizer, fs, utts, layer, depths=depths, probe=probe, progress=progress)
         return Evaluation(depths, s.probs, s.cos_frame, s.cos_utt, codes={"all": s.codes})

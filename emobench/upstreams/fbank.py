@@ -7,10 +7,11 @@ so zero-padding a batch and trimming to the true frame count equals computing ut
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+from annotated_types import Ge, Gt, Le
 
 from emobench.upstreams.base import Upstream
 
@@ -41,15 +42,15 @@ class LogMelFbank(Upstream):
     def __init__(
         self,
         *,
-        n_mels: int = 80,
-        sample_rate: int = 16_000,
-        win_ms: float = 25.0,
-        hop_ms: float = 10.0,
-        n_fft: int | None = None,
-        f_min: float = 20.0,
-        f_max: float | None = None,
-        preemphasis: float = 0.97,
-        log_floor: float = 1e-6,
+        n_mels: Annotated[int, Ge(1)] = 80,
+        sample_rate: Annotated[int, Ge(1000)] = 16_000,
+        win_ms: Annotated[float, Gt(0)] = 25.0,
+        hop_ms: Annotated[float, Gt(0)] = 10.0,
+        n_fft: Annotated[int, Ge(2)] | None = None,
+        f_min: Annotated[float, Ge(0)] = 20.0,
+        f_max: Annotated[float, Gt(0)] | None = None,
+        preemphasis: Annotated[float, Ge(0), Le(1)] = 0.97,
+        log_floor: Annotated[float, Gt(0)] = 1e-6,
         default_layer: int = 0,
         name: str = "fbank",
         device: Any = None,

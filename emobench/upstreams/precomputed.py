@@ -42,11 +42,20 @@ class PrecomputedUpstream(Upstream):
         self.root = Path(root).expanduser().resolve()
         if not self.root.is_dir():
             raise EmobenchError(f"precomputed feature folder {self.root} does not exist; pass root=<folder of <utt_id>.npy>")
-        first = next((p for s in SUFFIXES for p in self.root.rglob(f"*{s}")), None)
-        if first is None:
-            raise EmobenchError(f"precomputed feature folder {self.root} holds no .npy or .safetensors files")
         self.tensor = tensor
-        sample = self._read(first)
+        sample, errors = None, []
+        for path in sorted(p for s in SUFFIXES for p in self.root.rglob(f"*{s}")):  # the first readable file
+            try:                                                                   # gives layers and dim
+                sample = self._read(path)
+                break
+            except AudioError as exc:
+                errors.append(str(exc))
+                if len(errors) >= 20:
+                    break
+        if sample is None:
+            why = f"; e.g. {errors[0]}" if errors else ""
+            raise EmobenchError(f"precomputed feature folder {self.root} holds no readable .npy or .safetensors "
+                                f"files{why}")
         self.n_layers, self.dim = (1, sample.shape[1]) if sample.ndim == 2 else (sample.shape[0], sample.shape[2])
         self.name = name or self.root.name
         self.frame_rate_hz = float(frame_rate_hz)
@@ -84,7 +93,7 @@ class PrecomputedUpstream(Upstream):
         feats = self._read(self.find(utt))
         feats = feats[None] if feats.ndim == 2 else feats  # [layers, frames, dim]
         if feats.shape[0] != self.n_layers or feats.shape[2] != self.dim:
-            raise EmobenchError(
+            raise AudioError(
                 f"precomputed features of {utt.id} have shape {feats.shape}, but the folder's first file has "
                 f"{self.n_layers} layer(s) of {self.dim} dims; every file must agree"
             )
@@ -109,8 +118,12 @@ class PrecomputedUpstream(Upstream):
                 if key not in tensors:
                     raise EmobenchError(f"{path} holds tensors {sorted(tensors)}; pass tensor=<name> to pick one")
                 arr = tensors[key]
-        except (OSError, ValueError) as exc:
-            raise AudioError(f"cannot read precomputed features {path}: {exc}") from exc
+        except EmobenchError:
+            raise
+        except Exception as exc:  # OSError, a lying .npy header (ValueError), a corrupt safetensors file
+            raise AudioError(f"cannot read precomputed features {path}: {type(exc).__name__}: {exc}") from exc
+        if arr.dtype.kind not in "fiu":
+            raise AudioError(f"{path} holds {arr.dtype} values, not numbers; write float arrays")
         if arr.ndim not in (2, 3):
-            raise EmobenchError(f"{path} has shape {arr.shape}; expected [frames, dim] or [layers, frames, dim]")
+            raise AudioError(f"{path} has shape {arr.shape}; expected [frames, dim] or [layers, frames, dim]")
         return arr
