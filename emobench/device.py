@@ -64,12 +64,6 @@ def dtype_name(dtype: torch.dtype) -> str:
     return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}.get(dtype, str(dtype))
 
 
-def empty_cache(device: torch.device) -> None:
-    """Release cached GPU memory between large batches (no-op on CPU)."""
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-
-
 @contextlib.contextmanager
 def one_cpu_thread(device: torch.device) -> Iterator[None]:
     """Run tiny sequential ops (probe minibatches, k-means++ steps) on one CPU thread, then restore.

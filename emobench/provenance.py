@@ -8,7 +8,8 @@ import platform
 import subprocess
 from pathlib import Path
 
-PACKAGES = ("torch", "transformers", "numpy", "scipy", "scikit-learn", "funasr", "s3prl", "faiss-cpu", "datasets")
+PACKAGES = ("torch", "transformers", "numpy", "scipy", "scikit-learn", "funasr", "s3prl", "faiss-cpu", "datasets",
+            "ctranslate2", "opensmile", "ray", "pydantic")
 
 
 def package_versions() -> dict[str, str | None]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from emobench.config import RunConfig
 from emobench.errors import EmobenchError
-from emobench.params import accepted, build, validate
+from emobench.params import accepted, build, defaults, validate
 
 IDENTITY_VERSION = 2  # bump when what a run hash covers changes
 
@@ -63,6 +63,7 @@ class ResolvedRun:
     seeds: tuple[int, ...]
     limit: int | None
     local_files: dict[str, str] = field(default_factory=dict)  # param -> fingerprint of a local path
+    extra_upstreams: dict[str, Component] = field(default_factory=dict)  # task param -> upstream (HYFuse's cbr)
 
     @property
     def label_set(self) -> str | tuple[str, ...] | None:
@@ -75,6 +76,7 @@ class ResolvedRun:
         return {
             "identity_version": IDENTITY_VERSION, "emobench": __version__,
             "task": self.task.record(), "upstream": self.upstream.record(), "probe": self.probe.record(),
+            "extra_upstreams": {k: c.record() for k, c in self.extra_upstreams.items()},
             "roles": {r: c.record() for r, c in self.roles.items()},
             "corpora": {n: {"name": n, "params": _jsonable({k: v for k, v in c.params.items() if k != "root"})}
                         for n, c in self.corpora.items()},
@@ -151,6 +153,15 @@ def resolve(config: RunConfig) -> ResolvedRun:
                                     f"codebooks, but quantizer {preset!r} cannot route; use an Emo-Q preset "
                                     f"(e.g. {role_spec.preset_for(config.upstream)})")
         bound[role] = comp
+    extra_upstreams = {}
+    task_values = {**defaults(task.impl), **task.params}
+    for param in task.spec.upstream_params:
+        name = task_values.get(param)
+        if name:
+            entry = upstreams.get(name)
+            takes_name = "name" in accepted(upstreams.load_entry(entry))[0]
+            extra_upstreams[param] = _component(upstreams, name, dict(task_values.get(f"{param}_params") or {}),
+                                                extra={"name": name} if takes_name else None)
     probe_name = config.probe or up_entry.spec.default_probe or "linear"
     probe = _component(probes, probe_name, config.probe_params)
     if probe.spec.input != "pooled":
@@ -164,12 +175,13 @@ def resolve(config: RunConfig) -> ResolvedRun:
         extra = {"label_set": label_set} if label_set is not None and "label_set" in loader_args else {}
         loaders[name] = _component(corpora, name, {"root": root, **extra})
     _check_limits(config)
-    local = {f"{c.kind}.{c.name}.{k}": fp for c in (upstream, probe, *bound.values()) for k, v in c.params.items()
+    local = {f"{c.kind}.{c.name}.{k}": fp for c in (upstream, probe, *bound.values(), *extra_upstreams.values())
+             for k, v in c.params.items()
              if isinstance(v, (str, os.PathLike)) and (fp := _path_fingerprint(str(v)))}
     return ResolvedRun(
         config=config, task=task, upstream=upstream, probe=probe, roles=bound, corpora=loaders, layer=config.layer,
         seed=int(config.seed), seeds=tuple(int(s) for s in (config.seeds or [config.seed])), limit=config.limit,
-        local_files=local,
+        local_files=local, extra_upstreams=extra_upstreams,
     )
 
 

@@ -119,6 +119,14 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
                             f"(layers 0..{upstream.n_layers - 1})")
     identity = cache_identity(upstream)
     features = Features(FeatureCache(cache_root), upstream, layer, dev, timer, progress, on_bad_audio)
+    extra = {}
+    for param, comp in resolved.extra_upstreams.items():
+        with timer("load upstream"):
+            other = comp.build()
+            other.to(dev)
+        other_layer = resolved.task.params.get(f"{param}_layer")
+        other_layer = other.default_layer if other_layer is None else int(other.check_layers([other_layer])[0])
+        extra[param] = Features(FeatureCache(cache_root), other, other_layer, dev, timer, progress, on_bad_audio)
     outputs, fitted, probes_info = [], [], None
     for seed in resolved.seeds:
         torch.manual_seed(seed)
@@ -128,7 +136,7 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
                         upstream_identity=identity)
         inputs = TaskInputs(corpora=prepared.corpora, upstream=upstream, layer=layer, features=features,
                             quantizers=quantizers, probes=probes, seed=resolved.seed, train_seed=seed,
-                            limit=resolved.limit, device=dev, timer=timer, progress=progress)
+                            limit=resolved.limit, device=dev, timer=timer, progress=progress, upstreams=extra)
         out = prepared.task.run(inputs)
         if out.predictions is not None and len(resolved.seeds) > 1:
             out.predictions.insert(0, "seed", seed)
@@ -153,6 +161,11 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
     skipped = features.skipped + [(f, r) for c in prepared.corpora.values() for f, r in c.unusable]
     doc["provenance"]["skipped_utterances"] = len(skipped)
     doc["provenance"]["extraction"] = features.speed()
+    if extra:
+        doc["extra_upstreams"] = {p: {"name": resolved.extra_upstreams[p].name, "layer": f.layer,
+                                      "dim": int(f.upstream.dim), "frame_rate_hz": float(f.upstream.frame_rate_hz),
+                                      "identity": f.upstream.identity(), "extraction": f.speed()}
+                                  for p, f in extra.items()}
     return doc, (pd.concat(preds, ignore_index=True) if preds else None), skipped
 
 

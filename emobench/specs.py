@@ -154,6 +154,9 @@ class TaskSpec(Spec):
     paper_table: PaperTable | None = None
     claims: list[Claim] = Field(default_factory=list)
     needs_soft_labels: bool = False
+    # task params that name further upstreams (e.g. HYFuse's rlr and cbr): resolved and built like -u, each
+    # with optional ``<param>_params`` (spec overrides) and ``<param>_layer`` task params
+    upstream_params: list[str] = Field(default_factory=list)
 
     @field_validator("summary")
     @classmethod

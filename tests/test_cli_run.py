@@ -160,3 +160,18 @@ def test_corrupt_audio_is_skipped_and_reported_or_fails_on_request(tmp_path, cac
     assert doc["provenance"]["skipped_utterances"] == 1
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "fail"), "--on-bad-audio", "fail"])
     assert result.exit_code == 1 and "broken.wav" in result.output and "Traceback" not in result.output
+
+
+def test_seeds_run_each_training_seed_and_report_mean_sd_and_values(tmp_path, cache_dir):
+    args = ["run", "--limit", "24", "--seeds", "0,1,2", "-T", "n_boot=20", "--out", str(tmp_path), "--cache-dir",
+            str(cache_dir), "--no-site"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = read_result(next(tmp_path.glob("*.json")))
+    assert doc["provenance"]["seeds"] == [0, 1, 2] and len({q["seed"] for q in doc["quantizers"]}) == 3
+    rec = next(m for m in doc["metrics"] if m["name"] == "uar" and m["breakdown"].get("depth") == 1)
+    assert len(rec["per_seed"]) == 3 and rec["value"] == pytest.approx(np.mean(rec["per_seed"]))
+    assert rec["std"] == pytest.approx(np.std(rec["per_seed"], ddof=1))
+    assert any("means over training seeds [0, 1, 2]" in n for n in doc["notes"])
+    preds = pd.read_csv(tmp_path / doc["predictions_file"])
+    assert set(preds["seed"]) == {0, 1, 2}

@@ -42,7 +42,7 @@ def test_precomputed_bad_folders(tmp_path):
     with pytest.raises(EmobenchError, match="does not exist"):
         upstreams.create("precomputed", root=str(tmp_path / "none"), frame_rate_hz=50)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(EmobenchError, match="no .npy"):
+    with pytest.raises(EmobenchError, match="no readable .npy"):
         upstreams.create("precomputed", root=str(tmp_path / "empty"), frame_rate_hz=50)
     np.save(tmp_path / "empty" / "a.npy", np.zeros((3, 4, 5), np.float32))
     np.save(tmp_path / "empty" / "b.npy", np.zeros((3, 6), np.float32))

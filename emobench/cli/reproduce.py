@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emobench.cli.run_cmd import parse_corpora, parse_seeds, set_threads
+from emobench.cli.run_cmd import parse_corpora, parse_seeds, set_threads, use_cache_dir
 from emobench.cli.ui import console, err_console, escape, make_progress
 from emobench.config import RunConfig, parse_assignments
 from emobench.errors import EmobenchError
@@ -55,6 +55,7 @@ def reproduce(
     from emobench import reproduce as rep
 
     set_threads(threads)
+    use_cache_dir(cache_dir)
     tasks = list(task or rep.PAPER_TASKS)
     base = RunConfig(corpora=parse_corpora(corpus), probe=probe, limit=limit, seed=seed, seeds=parse_seeds(seeds))
     planned = rep.plan(list(upstream or ["fbank"]), tasks, base,

@@ -1,4 +1,4 @@
-"""Build the static site: result folders in, a folder of HTML/CSS/JS/JSON out.
+"""Build the static site: result folders in, a folder of HTML/CSS/JS/CSV out.
 
 The site is built in a staging folder beside ``out_dir`` and swapped in only when every page has
 rendered, so a failed build never publishes a broken page (the previous site stays as it was).
@@ -18,23 +18,17 @@ from typing import Any
 
 from emobench.errors import EmobenchError
 from emobench.fsutil import make_temp_dir
-from emobench.leaderboard import paper, plot
-from emobench.leaderboard import select as S
+from emobench.leaderboard import about, claims, paths, plot, runpage
+from emobench.leaderboard import scores as C
 from emobench.leaderboard.collect import SITE_MARKER, Problem, Run, collect
-from emobench.leaderboard.points import operating_points
-from emobench.leaderboard.rows import (
-    COLUMNS,
-    metric_table,
-    overview_rows,
-    run_json,
-    run_page,
-    task_page,
-    task_sort_key,
-)
-from emobench.leaderboard.views import TASK_TITLES, task_views
+from emobench.leaderboard.figures import Palette, metric_info
+from emobench.leaderboard.overview import Styles, labels, system_rows, task_chart
+from emobench.leaderboard.render import template_env
+from emobench.leaderboard.taskpage import task_view
 
 ASSETS = Path(__file__).resolve().parent  # templates/ and static/ ship inside the package
 MARKER = SITE_MARKER  # marks a folder as ours, so a rebuild may replace it (and collect skips it)
+MAX_PREDICTIONS_BYTES = 64 * 2**20  # larger prediction sidecars stay beside their result file
 
 
 @dataclass
@@ -54,37 +48,6 @@ class BuildReport:
     def summary(self) -> str:
         return (f"built {len(self.pages)} pages from {self.n_runs} runs into {self.out_dir} in {self.seconds:.1f} s"
                 f"; {len(self.problems)} problem(s), {self.duplicates} duplicate(s) merged")
-
-
-def template_env():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ASSETS / "templates")),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-    )
-    env.filters.update(fmt=plot.fmt, bitrate=plot.fmt_bitrate, pretty=lambda x: json.dumps(x, indent=2))
-    env.globals.update(plot_layout=plot.layout, columns=COLUMNS, paper=paper, task_page=task_page)
-    return env
-
-
-def _pareto_figure(runs: list[Run]) -> plot.Figure:
-    points = operating_points(runs)
-    by_up: dict[str, list] = {}
-    for p in points:
-        by_up.setdefault(p.upstream, []).append(p)
-    series = [
-        plot.Series(up, [(p.bitrate, p.value) for p in ps], line=False, front=[p.front for p in ps],
-                    tips=[f"{p.system}" + (f" @ depth {p.depth}" if p.depth is not None else "") for p in ps])
-        for up, ps in sorted(by_up.items())
-    ]
-    front = sorted((p.bitrate, p.value) for p in points if p.front)
-    if front:
-        series.append(plot.Series("Pareto front", front, colour=7, markers=False))
-    return plot.Figure("pareto", "Emotion preservation vs bitrate", "bitrate (bit/s, log scale)",
-                       "primary-emotion recall (fraction) ↑", series, x_log=True, x_fmt="bitrate",
-                       note="One point per system and RVQ depth; ringed points are on the Pareto front "
-                            "(no other point has a lower-or-equal bitrate and a higher-or-equal recall).")
 
 
 def _shown(path: str, roots: list[Path]) -> str:
@@ -119,42 +82,86 @@ def _swap(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _nav(runs: list[Run]) -> list[tuple[str, str]]:
-    titles = {r.doc["task"]: (r.doc.get("task_info") or {}).get("title") for r in runs}
-    tasks = sorted(titles, key=task_sort_key)
-    return [(t, titles[t] or TASK_TITLES.get(t, (t.upper(), ""))[0]) for t in tasks]
+def _nav(runs: list[Run]) -> list[tuple[str, str, str]]:
+    """(task, page, short title) per task, in the paper's order."""
+    titles = {}
+    for r in sorted(runs, key=lambda r: str(r.doc.get("created_at"))):
+        titles[r.doc["task"]] = (r.doc.get("task_info") or {}).get("title") or r.doc["task"]
+    return [(t, paths.task_page(t), str(titles[t]).split(" · ")[0]) for t in sorted(titles, key=paths.task_sort_key)]
 
 
-def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: dict[str, Any],
-               progress) -> list[Run]:
-    """Render every run's detail page; a run whose page fails is reported and left out of the site."""
+def _predictions(run: Run) -> Path | None:
+    """The run's predictions sidecar beside its JSON, if it is a plain file name that exists there."""
+    name = run.doc.get("predictions_file")
+    if not isinstance(name, str) or not name or Path(name).name != name or name.startswith("."):
+        return None
+    src = run.path.parent / name
+    return src if src.is_file() and src.stat().st_size <= MAX_PREDICTIONS_BYTES else None
+
+
+def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: dict[str, Any], progress) -> list[Run]:
+    """Render every run's page; a run whose page fails is reported and left out of the site."""
+    from emobench.results.table import tidy
+
     tpl = env.get_template("run.html.j2")
-    nav = _nav(runs)
+    (staging / "runs").mkdir(parents=True, exist_ok=True)
     pages: dict[int, str] = {}
     for i, run in enumerate(runs):
+        stem = paths.run_stem(run.run_id, run.run_hash)
+        preds = _predictions(run)
         try:
-            pages[i] = tpl.render(root="../", doc=run.doc, json_href=Path(run_json(run)).name, tasks=nav,
-                                  evaluated=S.evaluated_corpora(run.doc), seen=S.seen_corpora(run.doc),
-                                  bitrate=S.bitrate(run.doc), metric_rows=metric_table(run.doc), **base)
+            ctx = runpage.context(run, predictions_href=Path(stem).name + ".predictions.csv" if preds else None,
+                                  metrics_href=Path(stem).name + ".metrics.csv", json_href=Path(stem).name + ".json")
+            pages[i] = tpl.render(root="../", **ctx, **base)
+            tidy([run.doc]).to_csv(staging / f"{stem}.metrics.csv", index=False)
         except Exception as exc:  # one odd file must not take the whole site down
             report.problems.append(Problem(str(run.path), "(render)", f"{type(exc).__name__}: {exc}", "render"))
+            continue
+        _write(staging / f"{stem}.html", pages[i])
+        shutil.copyfile(run.path, staging / f"{stem}.json")
+        if preds:
+            shutil.copyfile(preds, staging / f"{stem}.predictions.csv")
+        report.pages.append(f"{stem}.html")
         if progress:
             progress("run pages", i + 1, len(runs))
-    kept = [runs[i] for i in sorted(pages)]
-    if _nav(kept) != nav:  # a task lost all its runs: its page will not exist, so drop it from the nav
-        return _run_pages(env, kept, staging, report, base, None)
-    for i, run in enumerate(runs):
-        if i in pages:
-            _write(staging / run_page(run), pages[i])
-            shutil.copyfile(run.path, staging / run_json(run))
-            report.pages.append(run_page(run))
-    return kept
+    return [runs[i] for i in sorted(pages)]
+
+
+def _data(runs: list[Run], staging: Path) -> dict[str, str]:
+    """The tidy table of every run on the site, as CSV (and Parquet when pyarrow is importable)."""
+    from emobench.results.table import tidy
+
+    (staging / "data").mkdir(parents=True, exist_ok=True)
+    frame = tidy(r.doc for r in runs) if runs else tidy([])
+    frame.to_csv(staging / "data" / "metrics.csv", index=False)
+    out = {"csv": "data/metrics.csv"}
+    try:
+        frame.to_parquet(staging / "data" / "metrics.parquet", index=False)
+        out["parquet"] = "data/metrics.parquet"
+    except ImportError:
+        pass
+    return out
+
+
+def _overview(runs: list[Run]) -> dict[str, Any]:
+    points = [p for r in runs for p in C.run_points(r)]
+    styles, names = Styles.of(points), labels(points)
+    infos = {r.doc["task"]: r.doc.get("task_info") or {} for r in sorted(runs, key=lambda r: str(r.doc.get("created_at")))}
+    tasks = sorted({p.task for p in points}, key=paths.task_sort_key)
+    charts = [task_chart(t, [p for p in points if p.task == t], infos[t], styles, names) for t in tasks]
+    rows, cohorts = system_rows(points, runs, names)
+    columns = [{"task": t, "href": paths.task_page(t), "title": str(infos[t].get("title") or t).split(" · ")[0],
+                "metric": infos[t].get("primary"), **metric_info(infos[t], infos[t].get("primary", ""))} for t in tasks]
+    return {"charts": charts, "rows": rows, "columns": columns, "cohorts": sorted(cohorts.items()),
+            "has_real": any(not r.doc.get("synthetic") for r in runs)}
 
 
 def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title: str = "emobench leaderboard",
                progress: Callable[[str, int, int], None] | None = None) -> BuildReport:
     """Build the site from every result file under ``result_dirs`` into ``out_dir``; see the module doc."""
     from emobench import __version__
+    from emobench.results.schema import SCHEMA_VERSION
+    from emobench.results.table import COLUMN_DOCS
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -166,22 +173,33 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
     env = template_env()
     staging = make_temp_dir(out_dir.parent, f".{out_dir.name}.building-")
     try:
-        base: dict[str, Any] = dict(title=title, version=__version__,
-                                    built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        base: dict[str, Any] = dict(title=title, version=__version__, schema_version=SCHEMA_VERSION,
+                                    built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                    tasks=_nav(col.runs), has_real=any(not r.doc.get("synthetic") for r in col.runs),
+                                    synthetic=any(r.doc.get("synthetic") for r in col.runs))
         runs = _run_pages(env, col.runs, staging, report, base, progress)
-        views = task_views(runs)
+        if _nav(runs) != base["tasks"]:  # a task lost every run: re-render so no page links to its missing page
+            shutil.rmtree(staging / "runs", ignore_errors=True)
+            report.pages = []
+            base["tasks"] = _nav(runs)
+            runs = _run_pages(env, runs, staging, report, base, None)
         ctx: dict[str, Any] = dict(base, tasks=_nav(runs), n_runs=len(runs),
-                                   synthetic=any(r.doc.get("synthetic") for r in runs))
-        for v in views:
-            _write(staging / task_page(v.task),
-                   env.get_template("task.html.j2").render(root="", view=v, **ctx))
-            report.pages.append(task_page(v.task))
-        rows = overview_rows(runs)
+                                   has_real=any(not r.doc.get("synthetic") for r in runs),
+                                   synthetic=any(r.doc.get("synthetic") for r in runs), downloads=_data(runs, staging))
+        palette = Palette()
+        for task, page, _ in ctx["tasks"]:
+            view = task_view(task, [r for r in runs if r.doc["task"] == task], palette)
+            _write(staging / page, env.get_template("task.html.j2").render(root="", view=view, **ctx))
+            report.pages.append(page)
+        results = claims.evaluate(runs)
+        _write(staging / "claims.html", env.get_template("claims.html.j2").render(root="", claims=results, **ctx))
+        _write(staging / "about.html", env.get_template("about.html.j2").render(
+            root="", about_tasks=about.tasks(runs), metrics=about.metrics(runs), about=about,
+            column_docs=COLUMN_DOCS, **ctx))
         _write(staging / "index.html", env.get_template("index.html.j2").render(
-            root="", rows=rows, pareto=_pareto_figure(runs), ignored=col.ignored,
-            problems=[(_shown(p.path, roots), p) for p in report.problems],
-            duplicates=col.duplicates, **ctx))
-        report.pages.insert(0, "index.html")
+            root="", ov=_overview(runs), ignored=col.ignored, duplicates=col.duplicates,
+            problems=[(_shown(p.path, roots), p) for p in report.problems], **ctx))
+        report.pages[:0] = ["index.html", "claims.html", "about.html"]
         shutil.copytree(ASSETS / "static", staging / "static")
         report.n_runs = len(runs)
         report.seconds = time.perf_counter() - t0

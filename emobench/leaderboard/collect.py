@@ -39,6 +39,7 @@ class Problem:
 class Run:
     doc: dict[str, Any]
     path: Path
+    written_version: Any = None  # the schema_version of the file as written (v1 files are upgraded on read)
 
     @property
     def run_id(self) -> str:
@@ -57,18 +58,21 @@ class Collection:
     ignored: list[str] = field(default_factory=list)  # JSON files that are not result files
 
 
-def _load(path: Path) -> tuple[Any, Problem | None]:
+def _load(path: Path) -> tuple[Any, Problem | None, Any]:
+    """(document, problem, the schema_version it was written with); version-1 results are upgraded."""
     from emobench.results.schema import upgrade
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return (upgrade(doc) if isinstance(doc, dict) and any(k in doc for k in RESULT_KEYS) else doc), None
+        if isinstance(doc, dict) and any(k in doc for k in RESULT_KEYS):
+            return upgrade(doc), None, doc.get("schema_version")
+        return doc, None, None
     except FileNotFoundError:
-        return None, Problem(str(path), "(file)", "no such file")
+        return None, Problem(str(path), "(file)", "no such file"), None
     except RecursionError:
-        return None, Problem(str(path), "(file)", "nested too deeply to be a result file")
+        return None, Problem(str(path), "(file)", "nested too deeply to be a result file"), None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, Problem(str(path), "(file)", f"not valid JSON ({exc})")
+        return None, Problem(str(path), "(file)", f"not valid JSON ({exc})"), None
 
 
 def _check(path: Path, doc: Any) -> Problem | None:
@@ -82,7 +86,7 @@ def _check(path: Path, doc: Any) -> Problem | None:
 def check_file(path: str | Path) -> tuple[dict[str, Any] | None, Problem | None]:
     """Read and validate one file; (doc, None) when valid, (None, problem) otherwise."""
     path = Path(path)
-    doc, problem = _load(path)
+    doc, problem, _ = _load(path)
     problem = problem or _check(path, doc)
     return (None, problem) if problem else (doc, None)
 
@@ -171,7 +175,7 @@ def collect(dirs: Iterable[str | Path]) -> Collection:
     col = Collection()
     runs = []
     for path in find_files(dirs):
-        doc, problem = _load(path)
+        doc, problem, version = _load(path)
         if problem is None and isinstance(doc, dict) and not any(k in doc for k in RESULT_KEYS):
             col.ignored.append(str(path))  # e.g. a codebook's JSON config next to the results
             continue
@@ -179,6 +183,6 @@ def collect(dirs: Iterable[str | Path]) -> Collection:
         if problem:
             col.problems.append(problem)
         else:
-            runs.append(Run(doc, path))
+            runs.append(Run(doc, path, version))
     col.runs = sorted(merge(runs, col), key=lambda r: (r.doc["task"], r.run_id))
     return col

@@ -117,14 +117,26 @@ def cell(recs: Sequence[dict[str, Any]]) -> Cell:
                 sum(highs) / len(highs) if ci else None, len(recs), averaged, list(recs))
 
 
-def group(recs: Sequence[dict[str, Any]], keys: Sequence[str], *, drop: Iterable[str] = ()) -> dict[tuple, Cell]:
-    """Cells keyed by the values of ``keys`` plus every other non-averaged key (as ``(k, v)`` pairs)."""
-    drop = set(drop) | set(keys) | set(AVERAGED)
+def split_keys(recs: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[str]:
+    """Keys beyond ``keys`` (and the averaged ones) whose values differ within one group of ``keys``:
+    they keep records apart (two roles in one series), while a key with one value per group (RQ4's
+    selected depth per layout) only annotates it."""
+    seen: dict[str, dict[tuple, set[str]]] = {}
+    for r in recs:
+        b = bd(r)
+        at = tuple(str(b.get(k)) for k in keys)
+        for k, v in b.items():
+            if k not in keys and k not in AVERAGED:
+                seen.setdefault(k, {}).setdefault(at, set()).add(str(v))
+    return sorted(k for k, by_group in seen.items() if any(len(v) > 1 for v in by_group.values()))
+
+
+def group(recs: Sequence[dict[str, Any]], keys: Sequence[str], split: Sequence[str] = ()) -> dict[tuple, Cell]:
+    """Cells keyed by ``(values of keys, ((split key, value), ...))``; everything else is averaged."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in recs:
         b = bd(r)
-        split = tuple(sorted((k, str(v)) for k, v in b.items() if k not in drop))
-        groups.setdefault((tuple(b.get(k) for k in keys), split), []).append(r)
+        groups.setdefault((tuple(b.get(k) for k in keys), tuple((k, b.get(k)) for k in split)), []).append(r)
     return {k: cell(v) for k, v in groups.items()}
 
 

@@ -94,28 +94,33 @@ def continuous_bps(doc: dict[str, Any]) -> float | None:
     return dim * 32 * fps if dim and fps else None
 
 
-def bitrate(doc: dict[str, Any], role: Any, layout: Any, depth: Any) -> float | None:
-    """Bits per second actually sent by ``role`` at ``depth``: the run's ``bitrate`` records (the mean
-    over corpora unless one says ``mean``), else bits per frame x frame rate for a non-routing quantizer."""
+def bitrate(doc: dict[str, Any], role: Any, layout: Any, depth: Any) -> tuple[float | None, str]:
+    """(bit/s actually sent by ``role`` at ``depth``, a caveat). From the run's ``bitrate`` records (the
+    mean over corpora unless one says ``mean``); without one, frame codes x frame rate, with the caveat
+    that a routing quantizer's per-utterance route bits are not included (none are sent under oracle
+    routing)."""
     if depth is None:
-        return None
+        return None, ""
     recs = [r for r in S.records(doc, "bitrate")
             if S.bd(r).get("role") in (role, None) and S._same(S.bd(r).get("depth"), depth)
             and (layout is None or "layout" not in S.bd(r) or S._same(S.bd(r)["layout"], layout))]
     exact = [r for r in recs if S.bd(r).get("role") == role] or recs
     overall = [r for r in exact if str(S.bd(r).get("corpus", "mean")).lower() in S.OVERALL] or exact
     if overall:
-        return sum(float(r["value"]) for r in overall) / len(overall)
+        return sum(float(r["value"]) for r in overall) / len(overall), ""
     q = fitted(doc, role, layout)
     fps = S._num((doc.get("upstream") or {}).get("frame_rate_hz"))
+    caveat = "frame codes only (route bits not included)" if q.get("route_bits_per_utterance") else ""
     per_frame = (q.get("bits_per_frame") or {}).get(str(depth))
-    if per_frame is not None and fps and not q.get("route_bits_per_utterance"):
-        return float(per_frame) * fps
+    if per_frame is not None and fps:
+        return float(per_frame) * fps, caveat
+    per_depth = ((doc.get("quantizer") or {}).get("bitrate") or {}).get("bps_per_depth") or {}
+    if S._num(per_depth.get(str(depth))) is not None and fitted(doc).get("role") == q.get("role"):
+        return S._num(per_depth[str(depth)]), caveat
     k = S._num(q.get("codebook_size"))
-    if "bits_per_frame" not in q and k and k > 1 and fps and isinstance(depth, int):
-        per_depth = ((doc.get("quantizer") or {}).get("bitrate") or {}).get("bps_per_depth") or {}
-        return S._num(per_depth.get(str(depth))) or depth * math.log2(k) * fps
-    return None
+    if k and k > 1 and fps and isinstance(depth, int):
+        return depth * math.log2(k) * fps, caveat
+    return None, ""
 
 
 def model_facts(doc: dict[str, Any]) -> dict[str, Any]:

@@ -57,17 +57,37 @@ def nearest(
         c_sqnorm = (centroids * centroids).sum(1)
     chunk = chunk or chunk_rows(len(centroids), x.shape[1])
     if x_sqnorm is None:
-        x_sqnorm = torch.cat([(xc * xc).sum(1) for xc in x.split(chunk)]) if len(x) else x.new_zeros(0)
+        x_sqnorm = _cat([(xc * xc).sum(1) for xc in x.split(chunk)]) if len(x) else x.new_zeros(0)
+    if not len(x):
+        return x.new_zeros(0, dtype=torch.long), x.new_zeros(0)
     idx, dist = [], []
     ct = centroids.t()
     for xc, xn in zip(x.split(chunk), x_sqnorm.split(chunk)):
-        scores = torch.addmm(c_sqnorm, xc, ct, beta=1.0, alpha=-2.0)  # [chunk, K] = |c|^2 - 2 x.c
-        m, i = scores.min(dim=1)
+        m, i = _scores(xc, ct, c_sqnorm).min(dim=1)
         idx.append(i)
         dist.append(m.add_(xn).clamp_min_(0.0))
-    if not idx:
-        return x.new_zeros(0, dtype=torch.long), x.new_zeros(0)
-    return torch.cat(idx), torch.cat(dist)
+    return _cat(idx), _cat(dist)
+
+
+def assign(x: torch.Tensor, centroids: torch.Tensor, c_sqnorm: torch.Tensor | None = None,
+           chunk: int | None = None) -> torch.Tensor:
+    """Index ``[n]`` of each row's nearest centroid: ``nearest`` without the distances (no |x|^2 pass),
+    for encoding, where only the argmin is needed. Same scores, so the same indices as ``nearest``."""
+    if c_sqnorm is None:
+        c_sqnorm = (centroids * centroids).sum(1)
+    if not len(x):
+        return x.new_zeros(0, dtype=torch.long)
+    chunk = chunk or chunk_rows(len(centroids), x.shape[1])
+    ct = centroids.t()
+    return _cat([_scores(xc, ct, c_sqnorm).min(dim=1)[1] for xc in x.split(chunk)])
+
+
+def _scores(xc: torch.Tensor, ct: torch.Tensor, c_sqnorm: torch.Tensor) -> torch.Tensor:
+    return torch.addmm(c_sqnorm, xc, ct, beta=1.0, alpha=-2.0)  # [chunk, K] = |c|^2 - 2 x.c
+
+
+def _cat(parts: list[torch.Tensor]) -> torch.Tensor:
+    return parts[0] if len(parts) == 1 else torch.cat(parts)  # one chunk (tiny K, the usual case): no copy
 
 
 class _Data:
@@ -88,7 +108,7 @@ class _Data:
         """``(rows [c, D], |rows|^2 [c])`` chunks; in memory, the norms are computed once."""
         if self.tensor is not None:
             if self.sqnorm is None:
-                self.sqnorm = torch.cat([(xc * xc).sum(1) for xc in self.tensor.split(self.chunk)])
+                self.sqnorm = _cat([(xc * xc).sum(1) for xc in self.tensor.split(self.chunk)])
             yield from zip(self.tensor.split(self.chunk), self.sqnorm.split(self.chunk))
             return
         for block in self.source.iter_chunks(self.chunk):
@@ -171,15 +191,15 @@ def _lloyd(data: _Data, centroids: torch.Tensor, k: int, *, n_iter: int, tol: fl
         for xc, xn in data.chunks():
             idx, d2 = nearest(xc, centroids, c_sqnorm, chunk, x_sqnorm=xn)
             sums.index_add_(0, idx, xc)
-            counts.index_add_(0, idx, torch.ones_like(d2))
+            counts += torch.bincount(idx, minlength=k)  # exact integer counts, as index_add_ of ones
             sse.index_add_(0, idx, d2)
-        inertia = float(sse.sum()) / data.n
+        inertia = float(sse.sum()) / data.n  # the loop's one host sync per iteration
         alive = counts > 0
         centroids = torch.where(alive[:, None], sums / counts.clamp_min(1)[:, None], centroids)
         if progress:
             progress(f"{what}: Lloyd", it, n_iter)
         converged = prev is not None and prev - inertia <= tol * max(prev, 1e-30)
-        if not bool(alive.all()) and it < n_iter:
+        if it < n_iter and not bool(alive.all()):
             n_reseeded += _split_largest(centroids, counts, sse, gen)
             converged = False
         if converged:

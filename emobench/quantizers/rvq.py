@@ -20,7 +20,7 @@ from annotated_types import Ge
 
 from emobench.frames import FrameSource
 from emobench.quantizers.base import Progress, Quantizer, QuantizerError, check_finite, to_tensor
-from emobench.quantizers.kmeans import chunk_rows, kmeans, nearest
+from emobench.quantizers.kmeans import assign, chunk_rows, kmeans
 
 
 class ResidualVQ(Quantizer):
@@ -131,8 +131,7 @@ class ResidualVQ(Quantizer):
         """residual -= Q(residual), in place, chunk by chunk (no [n, D] temporary)."""
         sq = (centroids * centroids).sum(1)
         for rc in residual.split(chunk_rows(len(centroids), residual.shape[1])):
-            idx, _ = nearest(rc, centroids, sq)
-            rc.sub_(centroids[idx])
+            rc.sub_(centroids.index_select(0, assign(rc, centroids, sq)))
         return residual
 
     def _residual(self, x: torch.Tensor, books: torch.Tensor) -> torch.Tensor:
@@ -153,12 +152,11 @@ class ResidualVQ(Quantizer):
 
     def _greedy_codes(self, x: torch.Tensor) -> torch.Tensor:
         r = x.clone()
-        codes = torch.empty(len(x), self.n_stages, dtype=torch.long, device=x.device)
-        for stage in range(self.n_stages):
-            idx, _ = nearest(r, self.codebooks[stage], self._sqnorms[stage])
-            codes[:, stage] = idx
-            r.sub_(self.codebooks[stage][idx])
-        return codes
+        codes = torch.empty(self.n_stages, len(x), dtype=torch.long, device=x.device)  # [L, n]: rows, not columns
+        for stage, book in enumerate(self.codebooks):
+            codes[stage] = assign(r, book, self._sqnorms[stage])
+            r.sub_(book.index_select(0, codes[stage]))  # index_select: ~6x faster than book[idx] on CPU
+        return codes.t()
 
     def _decode(self, codes: torch.Tensor, depth: int) -> torch.Tensor:
         check_codes(codes, depth, self.codebook_size, self.name)
@@ -209,24 +207,30 @@ def sum_codewords(codebooks: torch.Tensor, codes: torch.Tensor, depth: int) -> t
     """Residual decoding: sum of the chosen codewords of the first ``depth`` stages.
     codebooks [L, K, D], codes [n, >=depth] -> [n, D]."""
     out = torch.zeros(len(codes), codebooks.shape[-1], device=codebooks.device)
+    by_stage = codes[:, :depth].t().contiguous()  # [depth, n]
     for stage in range(depth):
-        out += codebooks[stage][codes[:, stage]]
+        out += codebooks[stage].index_select(0, by_stage[stage])
     return out
 
 
 def prefix_sums(quantizer, codebooks: torch.Tensor, codes, depths):
-    """``(depth, sum of the first depth stages' codewords)`` for sorted ``depths``; codebooks [L, K, D]."""
+    """``(depth, sum of the first depth stages' codewords)`` for sorted ``depths``; codebooks [L, K, D].
+    Each yielded tensor is the caller's (the next depth starts from a new one): no clone per depth."""
     c = codes if isinstance(codes, torch.Tensor) else torch.as_tensor(codes)
     c = c.to(codebooks.device).long()
     wanted = sorted({quantizer.check_depth(d) for d in depths})
     check_codes(c, wanted[-1] if wanted else 1, codebooks.shape[1], quantizer.name)
+    by_stage = c[:, : wanted[-1]].t().contiguous() if wanted else c.t()  # [depth, n]
     out = torch.zeros(len(c), codebooks.shape[-1], device=codebooks.device)
-    done = 0
+    done, yielded = 0, False
     for d in wanted:
         for stage in range(done, d):
-            out += codebooks[stage][c[:, stage]]
+            part = codebooks[stage].index_select(0, by_stage[stage])
+            out = out + part if yielded else out.add_(part)  # never write into a tensor already handed out
+            yielded = False
         done = d
-        yield d, out.clone()
+        yield d, out
+        yielded = True
 
 
 def rvq_from_params(n_stages: int, codebook_size: int, params: dict) -> ResidualVQ:

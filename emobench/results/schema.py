@@ -102,6 +102,7 @@ RESULT_SCHEMA: dict[str, Any] = {
             },
         },
         "quantizers": {"type": "array", "items": {"type": "object", "required": ["role", "preset", "layout"]}},
+        "extra_upstreams": {"type": "object", "additionalProperties": {"type": "object", "required": ["name", "dim"]}},
         "probe": {"type": ["object", "null"]},
         "corpora": {
             "type": "array",

@@ -266,6 +266,7 @@ class TaskInputs:
     timer: Timer
     progress: Any = None
     notes: list[str] = field(default_factory=list)
+    upstreams: dict[str, Features] = field(default_factory=dict)  # further upstreams by task param (spec's upstream_params)
 
     @property
     def label_set(self) -> tuple[str, ...]:
