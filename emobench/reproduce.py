@@ -91,15 +91,20 @@ def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "aut
             eta = f", ETA {(sum(p.wall_s for p in ran) / len(ran)) * left:.0f}s"
         log(f"run {k} of {len(planned)}: {item.label}{eta}")
         t0 = time.perf_counter()
+        from emobench.cache_dirs import using_cache_root
+
         try:
-            prepared = runner.prepare(item.resolved, cache_root=root, progress=progress, on_bad_audio=on_bad_audio)
+            with using_cache_root(root):
+                prepared = runner.prepare(item.resolved, cache_root=root, progress=progress,
+                                          on_bad_audio=on_bad_audio)
             item.run_hash = prepared.run_hash
             if prepared.run_hash in done:
                 item.status, item.result = "done", done[prepared.run_hash]
                 log(f"  skip: result exists ({item.result.name})")
             else:
-                doc, preds, skipped = runner.execute(prepared, device=device, progress=progress,
-                                                     on_bad_audio=on_bad_audio, cache_root=root, start=t0)
+                with using_cache_root(root):
+                    doc, preds, skipped = runner.execute(prepared, device=device, progress=progress,
+                                                         on_bad_audio=on_bad_audio, cache_root=root, start=t0)
                 item.result = write_result(doc, out_dir, predictions=preds, skipped=skipped)
                 item.status = "ran"
                 ran.append(item)

@@ -84,9 +84,12 @@ def run(config: RunConfig | ResolvedRun, *, out_dir: str | Path = "emobench-resu
         raise EmobenchError(f"on_bad_audio must be 'skip' or 'fail', got {on_bad_audio!r}")
     out_dir = ensure_writable_dir(out_dir)
     root = Path(cache_root).expanduser() if cache_root else default_cache_root()
-    prepared = prepare(resolved, cache_root=root, progress=progress, on_bad_audio=on_bad_audio)
-    doc, predictions, skipped = execute(prepared, device=device, progress=progress, on_bad_audio=on_bad_audio,
-                                        cache_root=root, start=start)
+    from emobench.cache_dirs import using_cache_root
+
+    with using_cache_root(root):  # an explicit cache root holds everything, assembled model folders too
+        prepared = prepare(resolved, cache_root=root, progress=progress, on_bad_audio=on_bad_audio)
+        doc, predictions, skipped = execute(prepared, device=device, progress=progress, on_bad_audio=on_bad_audio,
+                                            cache_root=root, start=start)
     from emobench.results import write_result
     from emobench.results.io import with_sidecars
 

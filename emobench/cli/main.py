@@ -63,3 +63,7 @@ app.add_typer(train.app, name="train", help="Train VQ-MAE-S: its VQ-VAE, the mas
 
 def main() -> None:  # console script
     app()
+
+
+if __name__ == "__main__":
+    main()

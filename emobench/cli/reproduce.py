@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emobench.cli.run_cmd import parse_corpora, parse_seeds, set_threads, use_cache_dir
+from emobench.cli.run_cmd import parse_corpora, parse_seeds, set_threads
 from emobench.cli.ui import console, err_console, escape, make_progress
 from emobench.config import RunConfig, parse_assignments
 from emobench.errors import EmobenchError
@@ -43,6 +43,7 @@ def reproduce(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache root (default: EMOBENCH_CACHE or the user cache dir).")] = None,
     keep_going: Annotated[bool, typer.Option(help="Go on with the other runs when one fails.")] = True,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and validate every run, list them, run nothing.")] = False,
 ) -> None:
     """Reproduce the paper (RQ1-RQ4) for each upstream, resumably: runs whose result exists are skipped.
 
@@ -55,12 +56,17 @@ def reproduce(
     from emobench import reproduce as rep
 
     set_threads(threads)
-    use_cache_dir(cache_dir)
     tasks = list(task or rep.PAPER_TASKS)
     base = RunConfig(corpora=parse_corpora(corpus), probe=probe, limit=limit, seed=seed, seeds=parse_seeds(seeds))
     planned = rep.plan(list(upstream or ["fbank"]), tasks, base,
                        quantizers=_by_task(quantizer, "--quantizer", tasks, assignment=False),
                        task_params=_by_task(set_task, "--set-task", tasks, assignment=True))
+    if dry_run:
+        for item in planned:
+            console.print(f"{item.label}; probe {item.resolved.probe.name}; corpora {', '.join(item.resolved.corpora)}",
+                          highlight=False, markup=False)
+        console.print(f"{len(planned)} runs, all resolved and valid")
+        return
     with make_progress() as progress:
         rep.reproduce(planned, out_dir=out, device=device, cache_root=cache_dir, progress=progress,
                       keep_going=keep_going, log=lambda m: err_console.print(escape(m), highlight=False))

@@ -65,15 +65,6 @@ def parse_seeds(text: str | None) -> list[int] | None:
     return seeds
 
 
-def use_cache_dir(cache_dir: Path | None) -> None:
-    """``--cache-dir`` is EMOBENCH_CACHE for this process: features, codebooks, probes, the demo corpus and
-    assembled model folders all go there."""
-    if cache_dir is not None:
-        import os
-
-        os.environ["EMOBENCH_CACHE"] = str(cache_dir.expanduser().resolve())
-
-
 def set_threads(threads: int | None) -> None:
     if threads is None:
         return
@@ -126,7 +117,6 @@ def run(
     from emobench.resolve import resolve
 
     set_threads(threads)
-    use_cache_dir(cache_dir)
     first, named = parse_quantizers(quantizer)
     config = RunConfig(
         upstream=upstream, quantizer=first, quantizers=named, task=task, corpora=parse_corpora(corpus), probe=probe,

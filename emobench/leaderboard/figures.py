@@ -42,9 +42,7 @@ class Palette:
         if key in EMOTION_COLOURS:
             return EMOTION_COLOURS[key]
         if key not in self.assigned:
-            taken = set(self.assigned.values()) | set(EMOTION_COLOURS.values())
-            free = [c for c in range(N_COLOURS) if c not in taken]
-            self.assigned[key] = free[0] if free else len(self.assigned) % N_COLOURS
+            self.assigned[key] = len(self.assigned) % N_COLOURS
         return self.assigned[key]
 
 
@@ -107,7 +105,7 @@ def build_group(docs: Sequence[dict[str, Any]], spec: dict[str, Any], task_info:
             sv, xv = key_vals[1], key_vals[2]
             label = _label(series_key, sv, split_vals)
             s = series.setdefault((sv, split_vals), Series(
-                label, [], colour=palette(label if split_vals else (sv if series_key else "all")), line=not categorical,
+                label, [], colour=palette(label), line=not categorical,
                 dash=len(series) % 4, marker=len(series) % 7,
                 title=str((task_info.get("roles") or {}).get(sv, "")) if series_key == "role" else ""))
             px = float(categories.index(str(xv))) if categories is not None else float(xv)

@@ -7,7 +7,8 @@ x axis, the series and the facets); these functions find them in any task's reco
   it is never a quantized value, only a reference.
 - ``where`` keeps records whose breakdown has the given values. A key that a role's records never carry
   does not apply to that role (RQ3's balanced codebook has no ``routing``, so ``routing: oracle`` keeps
-  it), while a record that lacks a key its own role carries elsewhere is dropped.
+  it), while a record that lacks a key its own role carries elsewhere is dropped. ``corpus: mean``
+  where no record is the mean keeps every corpus, to be averaged.
 - Keys nobody asked for are *reduced*: an overall value (``all``/``mean``/``overall``, or a record
   without the key) is preferred; otherwise records are averaged over ``AVERAGED`` keys (corpora, folds,
   emotions, ...) and kept apart by every other key (role, layout, routing, ...).
@@ -44,6 +45,9 @@ def records(doc: dict[str, Any], name: str, *, baseline: bool = False) -> list[d
             if m.get("name") == name and _num(m.get("value")) is not None and is_baseline(m) == baseline]
 
 
+_ANY = object()
+
+
 def _same(a: Any, b: Any) -> bool:
     return a == b or str(a) == str(b)
 
@@ -52,13 +56,17 @@ def where(recs: Sequence[dict[str, Any]], spec: dict[str, Any]) -> list[dict[str
     """The records matching ``spec`` (see the module docstring for keys a role does not carry)."""
     if not spec:
         return list(recs)
+    spec = dict(spec)
+    for k, v in list(spec.items()):  # corpus: mean with no such record = the mean over the corpora present
+        if str(v).lower() in OVERALL and k in AVERAGED and not any(_same(bd(r).get(k), v) for r in recs):
+            spec[k] = _ANY
     carried: dict[Any, set[str]] = {}
     for r in recs:
         carried.setdefault(bd(r).get("role"), set()).update(k for k in spec if k in bd(r))
     out = []
     for r in recs:
         b, own = bd(r), carried.get(bd(r).get("role"), set())
-        if all(_same(b[k], v) if k in b else k not in own for k, v in spec.items()):
+        if all((v is _ANY or _same(b[k], v)) if k in b else k not in own for k, v in spec.items()):
             out.append(r)
     return out
 

@@ -4,7 +4,7 @@
 ``predict_proba(X) -> [N, C]``, ``predict(X) -> [N]``, ``save(dir)`` / ``load(dir)``.
 ``X`` is ``[N, D]`` mean-pooled features (``[N, L, D]``, one row per layer, for the multi-layer
 probe); ``y`` holds class indices ``0..n_classes-1``. ``TorchProbe`` implements the shared
-training loop (standardisation with train statistics, AdamW + cross-entropy, minibatches, model
+training loop (standardisation with train statistics, AdamW or Adam + cross-entropy, minibatches, model
 selection on validation UAR or accuracy with early stopping, seeded) and persistence (weights in
 ``probe.safetensors``, config in ``probe.json``; no pickle). Subclasses only build the network.
 """
@@ -60,6 +60,10 @@ class TrainConfig:
     select_on: Literal["uar", "accuracy", "loss"] = "uar"
     standardize: bool = True
     class_weight: Literal["balanced"] | None = None
+    # "adam": Adam with L2 weight decay added to the gradient (torch.optim.Adam), as PEFT-SER and the
+    # cross-lingual probing paper train their probes; "adamw": decoupled weight decay (the default)
+    optimizer: Literal["adamw", "adam"] = "adamw"
+    eps: Annotated[float, Gt(0)] = 1e-8
 
 
 def check_labels(y, n: int, n_classes: int, where: str) -> np.ndarray:
@@ -78,6 +82,7 @@ class TorchProbe:
 
     registry_name: ClassVar[str] = ""
     input_ndim: ClassVar[int] = 2  # 2: [N, D]; 3: [N, L, D]
+    frame_level: ClassVar[bool] = False  # True: reads each utterance's frames (emobench.probes.frame_probe)
     extra_params: ClassVar[type] = TrainConfig  # the keys ``**train`` takes (checked before any work)
 
     def __init__(self, **train: Any):
@@ -107,6 +112,10 @@ class TorchProbe:
     def _lr_scales(self) -> dict[str, float]:
         """Parameter-name fragment -> learning-rate multiplier (e.g. the multi-layer probe's weights)."""
         return {}
+
+    def layers_read(self, n_layers: int) -> list[int]:
+        """The upstream layers a several-layer probe (spec ``input: layers``) reads: all of them."""
+        return list(range(int(n_layers)))
 
     # -- input checks --------------------------------------------------------------------------
     def _check_X(self, X, where: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The probes' shared training loop: seeded minibatch AdamW on cross-entropy, keeping the weights of
+"""The probes' shared training loop: seeded minibatch AdamW (or Adam) on cross-entropy, keeping the weights of
 the epoch with the best validation score (early stopping after ``patience`` epochs without one)."""
 
 from __future__ import annotations
@@ -39,6 +39,34 @@ def _score(model: nn.Module, X: torch.Tensor, y: np.ndarray, select_on: str, n_c
     return uar(y, pred, list(range(n_classes)))
 
 
+def make_optimizer(groups: list[dict[str, Any]], cfg) -> torch.optim.Optimizer:
+    """Adam (L2 weight decay in the gradient) or AdamW (decoupled) over ``groups``, as ``cfg`` says."""
+    cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
+
+
+def param_groups(model: nn.Module, cfg, lr_scales: dict[str, float] | None) -> list[dict[str, Any]]:
+    """One group at ``cfg.lr`` with weight decay, plus one per parameter matched by ``lr_scales`` (a
+    name fragment -> learning-rate multiplier; those get no weight decay)."""
+    groups: list[dict[str, Any]] = [{"params": [], "lr": cfg.lr, "weight_decay": cfg.weight_decay}]
+    for name, param in model.named_parameters():
+        scale = next((v for k, v in (lr_scales or {}).items() if k in name), None)
+        if scale is None:
+            groups[0]["params"].append(param)
+        else:
+            groups.append({"params": [param], "lr": cfg.lr * scale, "weight_decay": 0.0})
+    return groups
+
+
+def class_weights(y_train: np.ndarray, n_classes: int, cfg, device) -> torch.Tensor | None:
+    """``class_weight="balanced"``: n / (C * count) per class (absent classes 0), else None."""
+    if cfg.class_weight != "balanced":
+        return None
+    counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
+    w = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.as_tensor(w, dtype=torch.float32, device=device)
+
+
 def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val, y_val, cfg, *,
                n_classes: int, device: torch.device, seed: int,
                lr_scales: dict[str, float] | None = None) -> dict[str, Any]:
@@ -47,19 +75,8 @@ def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val
     Xt = torch.as_tensor(X_train, device=device)  # [N, *item]
     yt = torch.as_tensor(y_train, device=device)
     Xv = torch.as_tensor(X_val, device=device) if X_val is not None else None
-    weight = None
-    if cfg.class_weight == "balanced":
-        counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
-        w = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 0.0)
-        weight = torch.as_tensor(w, dtype=torch.float32, device=device)
-    groups: list[dict[str, Any]] = [{"params": [], "lr": cfg.lr, "weight_decay": cfg.weight_decay}]
-    for name, param in model.named_parameters():
-        scale = next((v for k, v in (lr_scales or {}).items() if k in name), None)
-        if scale is None:
-            groups[0]["params"].append(param)
-        else:
-            groups.append({"params": [param], "lr": cfg.lr * scale, "weight_decay": 0.0})
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+    weight = class_weights(y_train, n_classes, cfg, device)
+    opt = make_optimizer(param_groups(model, cfg, lr_scales), cfg)
     gen = torch.Generator(device="cpu").manual_seed(seed)  # minibatch order, identical on CPU and CUDA
     n = len(Xt)
     bs = n if cfg.batch_size <= 0 else min(cfg.batch_size, n)
