@@ -53,3 +53,34 @@ def as_frame_source(frames) -> FrameSource:
     if hasattr(frames, "detach"):  # torch tensor
         frames = frames.detach().cpu().numpy()
     return ArrayFrameSource(np.asarray(frames))
+
+
+class BalancedFrameSource:
+    """Several FrameSources (one per emotion) seen as one, whose ``sample`` draws the same number of frames
+    from each: a balanced composition balances utterances, and this keeps a codebook's frame budget balanced
+    too when one emotion's utterances are longer. ``iter_chunks`` streams every frame of every group."""
+
+    def __init__(self, groups: dict[str, FrameSource]):
+        self.groups = {k: v for k, v in groups.items() if v.n_frames}
+        dims = {g.dim for g in self.groups.values()}
+        if len(dims) != 1:
+            raise ValueError(f"groups disagree on dim: {sorted(dims)}")
+        self.dim = dims.pop()
+        self.n_frames = sum(g.n_frames for g in self.groups.values())
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[np.ndarray]:
+        for g in self.groups.values():
+            yield from g.iter_chunks(chunk_size)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if n >= self.n_frames:
+            return np.concatenate([g.sample(g.n_frames, rng) for g in self.groups.values()])
+        per = n // len(self.groups)
+        # a group with fewer frames than its share gives all it has; the others make up the difference
+        quota = {k: min(per, g.n_frames) for k, g in self.groups.items()}
+        spare = n - sum(quota.values())
+        for k in sorted(self.groups, key=lambda k: -self.groups[k].n_frames):
+            extra = min(spare, self.groups[k].n_frames - quota[k])
+            quota[k] += extra
+            spare -= extra
+        return np.concatenate([self.groups[k].sample(q, rng) for k, q in quota.items() if q])

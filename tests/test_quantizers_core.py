@@ -153,3 +153,18 @@ def test_load_refuses_unknown_classes(tmp_path):
     (tmp_path / "cb" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(QuantizerError, match="refuses to import 'os:system'"):
         load_quantizer(tmp_path / "cb")
+
+
+def test_balanced_frame_source_samples_equal_frames_per_emotion():
+    from emobench.frames import ArrayFrameSource, BalancedFrameSource
+
+    groups = {"long": ArrayFrameSource(np.zeros((900, 3))), "short": ArrayFrameSource(np.ones((100, 3))),
+              "tiny": ArrayFrameSource(np.full((10, 3), 2.0))}
+    src = BalancedFrameSource(groups)
+    assert (src.n_frames, src.dim) == (1010, 3)
+    got = src.sample(300, np.random.default_rng(0))
+    counts = {v: int((got[:, 0] == v).sum()) for v in (0.0, 1.0, 2.0)}
+    assert counts == {0.0: 190, 1.0: 100, 2.0: 10}  # 100 each asked; tiny gives its 10, the longest the rest
+    got = src.sample(90, np.random.default_rng(0))
+    assert {v: int((got[:, 0] == v).sum()) for v in (0.0, 1.0, 2.0)} == {0.0: 50, 1.0: 30, 2.0: 10}
+    assert sum(len(c) for c in src.iter_chunks(64)) == 1010

@@ -119,7 +119,7 @@ def test_rq4_emoq_beats_bal_and_counts_the_bits_it_sends(tmp_path):
         for role in ("emoq-100", "emoq-99"):
             f1 = value(out.metrics, "macro_f1", corpus="ood1", condition="quantized", layout=layout, role=role)
             diff = records(out.metrics, "macro_f1_diff", corpus="mean", layout=layout, role=role)[0]
-            assert f1 > 0.7 and diff["value"] > 0.2 and diff["ci_low"] > 0, (layout, role, f1, diff)
+            assert f1 > 0.7 and diff["value"] > 0.15 and diff["ci_low"] > 0, (layout, role, f1, diff)
         depth = value(out.metrics, "selected_depth", layout=layout, role="emoq-100")
         bps = value(out.metrics, "bitrate", layout=layout, role="emoq-100")
         k = int(layout.split("x")[1])

@@ -31,8 +31,13 @@ def _score(model: nn.Module, X: torch.Tensor, y: np.ndarray, select_on: str, n_c
     with torch.no_grad():
         logits = model(X)
     model.train()
+    return score_logits(logits, y, select_on, n_classes)
+
+
+def score_logits(logits: torch.Tensor, y: np.ndarray, select_on: str, n_classes: int) -> float:
+    """The model-selection score of validation logits ``[N, C]``: UAR, accuracy or minus the loss."""
     if select_on == "loss":
-        return -float(nn.functional.cross_entropy(logits, torch.as_tensor(y, device=X.device)))
+        return -float(nn.functional.cross_entropy(logits, torch.as_tensor(y, device=logits.device)))
     pred = logits.argmax(dim=1).cpu().numpy()
     if select_on == "accuracy":
         return float(np.mean(pred == y))

@@ -109,9 +109,11 @@ class Quantizers:
         return self.component(role, **overrides).build()
 
     def fit(self, role: str, fs, train: list[Utterance] | dict[str, list[Utterance]], *, layer: int,
-            overrides: Mapping[str, Any] | None = None, label: str = ""):
+            overrides: Mapping[str, Any] | None = None, label: str = "", balance_frames: bool = True):
         """Fit role ``role`` (with ``overrides``) on the features of ``train`` (a list, or emotion -> list
-        for per-emotion quantizers); the result is cached under a key of everything that determines it."""
+        for per-emotion quantizers); the result is cached under a key of everything that determines it.
+        A list is a balanced composition: ``balance_frames`` makes a sampled frame budget equal per emotion
+        too (``emobench.frames.BalancedFrameSource``)."""
         from emobench import __version__
         from emobench.cache.artifacts import artifact_key
         from emobench.quantizers.base import load_quantizer
@@ -125,11 +127,20 @@ class Quantizers:
             "emobench": __version__, "quantizer": type(q).__module__ + ":" + type(q).__qualname__,
             "params": comp.record()["params"], "fitted_on": fitted_on, "seed": self.seed,
             "train": {g: fs.content_digest([u.id for u in utts]) for g, utts in sorted(groups.items())},
+            "balanced_frames": bool(balance_frames and not isinstance(train, dict)),
         }
         key = artifact_key(payload)
         cached = self.store.load(key, lambda d: load_quantizer(d, expect=fitted_on, device=str(self.device)))
         if cached is None:
             sources = {g: _training_source(fs, utts, layer, q.input_level) for g, utts in groups.items()}
+            if not isinstance(train, dict) and balance_frames and q.input_level == "frame":
+                from emobench.frames import BalancedFrameSource
+
+                by_label: dict[str, list[Utterance]] = {}
+                for u in groups["all"]:
+                    by_label.setdefault(str(u.label), []).append(u)
+                sources["all"] = BalancedFrameSource({k: _training_source(fs, v, layer, "frame")
+                                                      for k, v in sorted(by_label.items())})
             what = label or f"{role} {comp.name}"
             task = self.progress.add_task(f"fitting {what}", total=None) if self.progress else None
             with self.timer("fit"):
