@@ -65,10 +65,6 @@ class ResolvedRun:
     local_files: dict[str, str] = field(default_factory=dict)  # param -> fingerprint of a local path
     extra_upstreams: dict[str, Component] = field(default_factory=dict)  # task param -> upstream (HYFuse's cbr)
 
-    @property
-    def label_set(self) -> str | tuple[str, ...] | None:
-        return self.task.params.get("label_set")
-
     def description(self) -> dict[str, Any]:
         """Everything that determines the numbers, except the corpora's content (added by ``run_hash``)."""
         from emobench import __version__
@@ -143,7 +139,11 @@ def resolve(config: RunConfig) -> ResolvedRun:
             or role_spec.preset_for(config.upstream)
         overrides = {**config.quantizer_params.get("*", {}), **(config.quantizer_params.get("", {}) if i == 0 else {}),
                      **config.quantizer_params.get(role, {})}
-        comp = _component(quantizers, preset, overrides)
+        # A quantizer that is part of the upstream's checkpoint (a codec's own RVQ) takes the checkpoint the
+        # user gave the upstream (-U model=DIR), unless given its own: else it would load the hub's.
+        follows = [k for k in getattr(quantizers.load_entry(quantizers.get(preset)), "follows_upstream", ())
+                   if k in config.upstream_params and k not in overrides]
+        comp = _component(quantizers, preset, {**{k: config.upstream_params[k] for k in follows}, **overrides})
         comp.build()  # constructors check ranges and combinations; cheap (nothing is fitted)
         if role_spec.router:
             from emobench.quantizers.routing import is_router
@@ -164,10 +164,16 @@ def resolve(config: RunConfig) -> ResolvedRun:
                                                 extra={"name": name} if takes_name else None)
     probe_name = config.probe or up_entry.spec.default_probe or "linear"
     probe = _component(probes, probe_name, config.probe_params)
-    if probe.spec.input != "pooled":
-        raise EmobenchError(f"probe {probe_name!r} reads several layers per utterance ([N, layers, D]), but task "
-                            f"{config.task!r} scores one layer's mean-pooled features; use --probe linear or mlp")
-    label_set = task.params.get("label_set")
+    feeds = tuple(getattr(task.impl, "probe_inputs", ("pooled",)))  # what the task's probe calls can feed
+    if not feeds and config.probe:
+        raise EmobenchError(f"task {config.task!r} trains its own models and uses no --probe; drop --probe "
+                            f"(its models are task parameters: emobench list tasks --long)")
+    if feeds and probe.spec.input not in feeds:
+        reads = {"layers": "several layers per utterance", "frames": "each utterance's frames"}[probe.spec.input]
+        raise EmobenchError(f"probe {probe_name!r} reads {reads}, but task {config.task!r} feeds its probe "
+                            f"{' or '.join(feeds)} features only; use --probe linear or mlp with it, or this "
+                            "probe with a task that feeds it (crossling-ser)")
+    label_set = task_values.get("label_set")  # the task's own default too (crossling-ser: each corpus' full set)
     loaders = {}
     for name, root in config.corpora.items():
         entry = corpora.get(name)
@@ -176,8 +182,8 @@ def resolve(config: RunConfig) -> ResolvedRun:
         loaders[name] = _component(corpora, name, {"root": root, **extra})
     _check_limits(config)
     local = {f"{c.kind}.{c.name}.{k}": fp for c in (upstream, probe, *bound.values(), *extra_upstreams.values())
-             for k, v in c.params.items()
-             if isinstance(v, (str, os.PathLike)) and (fp := _path_fingerprint(str(v)))}
+             for k, v in c.params.items()  # "name" is the registry name, never a path (a folder "encodec" in cwd)
+             if k != "name" and isinstance(v, (str, os.PathLike)) and (fp := _path_fingerprint(str(v)))}
     return ResolvedRun(
         config=config, task=task, upstream=upstream, probe=probe, roles=bound, corpora=loaders, layer=config.layer,
         seed=int(config.seed), seeds=tuple(int(s) for s in (config.seeds or [config.seed])), limit=config.limit,

@@ -136,7 +136,8 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
         quantizers = Quantizers(resolved.roles, ArtifactStore(cache_root, "codebooks"),
                                 {"upstream": identity}, dev, seed, timer, progress)
         probes = Probes(resolved.probe, upstream, layer, ArtifactStore(cache_root, "probes"), dev, seed, timer,
-                        upstream_identity=identity)
+                        upstream_identity=identity, features=features)
+        features.layers = probes.feed().layers  # a several-layer probe's layers come with the run's
         inputs = TaskInputs(corpora=prepared.corpora, upstream=upstream, layer=layer, features=features,
                             quantizers=quantizers, probes=probes, seed=resolved.seed, train_seed=seed,
                             limit=resolved.limit, device=dev, timer=timer, progress=progress, upstreams=extra)
@@ -145,7 +146,7 @@ def execute(prepared: Prepared, *, device: str, progress, on_bad_audio: str, cac
             out.predictions.insert(0, "seed", seed)
         outputs.append(out)
         fitted += [{**f, "seed": seed} for f in quantizers.fitted]
-        probes_info = probes.info()
+        probes_info = probes.info() if prepared.task.probe_inputs else None  # () : the task's own models
     for name, corpus in prepared.corpora.items():  # what a loader left out is said, never silent
         if corpus.skipped:
             inputs.notes.append(f"{name}: files not taken: " + ", ".join(f"{v} {k}" for k, v in corpus.skipped.items()))

@@ -101,7 +101,7 @@ def test_second_run_reuses_cache_and_is_reproducible(default_run, cache_dir, tmp
         (["run", "--corpus", "ravdess=/definitely/not/here"], "/definitely/not/here"),
         (["run", "--corpus", "nosuchcorpus=/tmp"], "unknown corpus 'nosuchcorpus'"),
         (["run", "-Q", "n_stages"], "must look like KEY=VALUE"),
-        (["run", "--probe", "multilayer"], "reads several layers per utterance"),
+        (["run", "--probe", "nosuchprobe"], "unknown probe 'nosuchprobe'"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, message, tmp_path):

@@ -77,3 +77,24 @@ def _speechbrain_imports() -> bool:
 def test_xvector_without_its_extra_says_what_to_install():
     with pytest.raises(MissingExtraError, match=r"x-vector upstream.*torchaudio.*'xvector' extra"):
         upstreams.create("xvector")
+
+
+def test_a_codecs_own_rvq_reads_the_checkpoint_given_to_the_upstream(tmp_path, monkeypatch):
+    """-U model=DIR alone binds encodec-rvq to DIR too (else it would reach for the hub's checkpoint);
+    the quantizer's own -Q model=... still wins; the registry name is never fingerprinted as a path."""
+    from emobench.config import RunConfig
+    from emobench.resolve import resolve
+
+    local = tmp_path / "my-encodec"
+    local.mkdir()
+    run = resolve(RunConfig(upstream="encodec", upstream_params={"model": str(local)}, quantizer="encodec-rvq",
+                            task="rq1"))
+    assert run.roles["system"].params["model"] == str(local)
+    other = resolve(RunConfig(upstream="encodec", upstream_params={"model": str(local)}, quantizer="encodec-rvq",
+                              quantizer_params={"": {"model": "facebook/encodec_24khz"}}, task="rq1"))
+    assert other.roles["system"].params["model"] == "facebook/encodec_24khz"
+    assert resolve(RunConfig(upstream="encodec", quantizer="encodec-rvq", task="rq1")).roles["system"].params[
+        "model"] == "facebook/encodec_24khz"
+    (tmp_path / "encodec").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert not [k for k in resolve(RunConfig(upstream="encodec", task="rq1")).local_files if k.endswith(".name")]

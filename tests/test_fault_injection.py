@@ -62,9 +62,9 @@ def test_a_crafted_manifest_cannot_reach_outside_the_cache(baseline, tmp_path):
 
 
 def test_replaced_clips_refit_codebooks_instead_of_reusing_stale_ones(tmp_path):
-    import soundfile as sf
-
     from dataclasses import replace
+
+    import soundfile as sf
 
     cache, demo = tmp_path / "cache", tmp_path / "demo"
     config = replace(FAST, corpora={"demo": str(demo)})

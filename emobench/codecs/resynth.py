@@ -8,6 +8,8 @@ decode, for each ``d``. A bandwidth in kbps must be one the codec offers exactly
 ``ResynthCache`` keeps decoded audio on disk, one float32 ``.npy`` per (codec weights, depth, waveform
 content), written atomically: a second run over the same audio decodes nothing. Layout:
 ``<root>/resynth/<codec key>/d<depth>/<content sha256>.npy`` plus ``<codec key>/codec.json``.
+``files`` keeps the same audio as float32 WAV files instead (``.wav`` beside where the ``.npy`` would
+be), for upstreams that read decoded speech like any corpus file, so the feature cache keys it by content.
 """
 
 from __future__ import annotations
@@ -106,6 +108,25 @@ class ResynthCache:
                     np.save(fh, audio.astype(np.float32), allow_pickle=False)
                 out[d] = audio
         return {d: out[d] for d in depths}
+
+    def wav_path(self, codec, depth: int, wave: np.ndarray) -> Path:
+        return self.path(codec, depth, wave).with_suffix(".wav")
+
+    def files(self, codec, wave: np.ndarray, depths: Sequence[int], *, trained_only: bool = True) -> dict[int, Path]:
+        """``{depth: float32 WAV at the codec's rate}`` of ``wave`` decoded from that many codebooks, decoding
+        (once, all missing depths together) what is not on disk; the samples equal ``get``'s exactly."""
+        import soundfile as sf
+
+        wave = np.asarray(wave, dtype=np.float32)
+        depths = [codec.layout.check_depth(d, trained_only=trained_only) for d in depths]
+        paths = {d: self.wav_path(codec, d, wave) for d in depths}
+        missing = [d for d, p in paths.items() if not p.is_file()]
+        if missing:
+            self._write_manifest(codec)
+            for d, audio in resynthesize_depths(codec, wave, missing, trained_only=trained_only).items():
+                with atomic_path(paths[d]) as tmp:
+                    sf.write(str(tmp), audio, codec.layout.sample_rate, subtype="FLOAT", format="WAV")
+        return paths
 
     def _read(self, path: Path, n: int) -> np.ndarray:
         try:

@@ -21,7 +21,7 @@ class DemoCorpus:
     name = "demo"
 
     def __init__(self, *, root: str | Path | None = None, label_set=DEFAULT_LABELS, progress=None, **config):
-        if tuple(label_set) != DEFAULT_LABELS and label_set not in ("emo4", None):
+        if label_set not in ("emo4", "full", None) and tuple(label_set) != DEFAULT_LABELS:  # full: its own four
             from emobench.errors import CorpusError
 
             raise CorpusError(f"the demo corpus only has the labels {', '.join(DEFAULT_LABELS)}")

@@ -36,6 +36,7 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "crema6": ("angry", "disgust", "fearful", "happy", "neutral", "sad"),
     "emodb7": ("angry", "bored", "disgust", "fearful", "happy", "neutral", "sad"),
     "ravdess8": ("angry", "calm", "disgust", "fearful", "happy", "neutral", "sad", "surprised"),
+    "ravdess-song6": ("angry", "calm", "fearful", "happy", "neutral", "sad"),  # RAVDESS song has no disgust/surprise
     "esd5": ("angry", "happy", "neutral", "sad", "surprised"),
     "enterface6": ("angry", "disgust", "fearful", "happy", "sad", "surprised"),
     "iemocap6": ("angry", "excited", "frustrated", "happy", "neutral", "sad"),

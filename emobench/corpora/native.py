@@ -105,9 +105,15 @@ class NativeLoader:
     native_labels: ClassVar[Mapping[str, str | None]]
     merges: ClassVar[Mapping[str, str]] = {}
     layout: ClassVar[str] = ""  # shown when nothing is found under the root
+    full_label_set: ClassVar[str | None] = None  # the corpus' own label set (LABEL_SETS name); label_set="full"
 
     def __init__(self, *, root: str | os.PathLike | None = None, label_set=DEFAULT_LABELS):
         self.root_arg = root
+        if isinstance(label_set, str) and label_set == "full":  # each corpus' own classes (crossling-ser)
+            if self.full_label_set is None:
+                raise CorpusError(f"{self.name}: has no full label set declared; choose a label set by name "
+                                  "(e.g. emo4) instead of 'full'")
+            label_set = self.full_label_set
         self.label_set = resolve_label_set(label_set)
 
     def load(self) -> Corpus:

@@ -46,9 +46,10 @@ class Probe(Protocol):
 @dataclass
 class TrainConfig:
     """Training hyper-parameters. Defaults follow the SUPERB emotion probe and the cross-lingual
-    probing paper (AdamW, lr 5e-4, weight decay 1e-4, betas (0.9, 0.98)), with more epochs and
-    early stopping because mean-pooled features give few steps per epoch (``min_steps`` makes a
-    small training set run enough epochs, and early stopping waits for it)."""
+    probing paper (lr 5e-4, weight decay 1e-4, betas (0.9, 0.98); AdamW, where the paper uses Adam:
+    its presets set ``optimizer="adam"``), with more epochs and early stopping because mean-pooled
+    features give few steps per epoch (``min_steps`` makes a small training set run enough epochs, and
+    early stopping waits for it)."""
 
     lr: Annotated[float, Gt(0)] = 5e-4
     weight_decay: Annotated[float, Ge(0)] = 1e-4

@@ -29,6 +29,9 @@ STATE_PREFIX = "rvq."
 class CodecRVQ(Quantizer):
     """The RVQ of the codec at ``model`` (``family`` picks SpeechTokenizer's loader; others are detected)."""
 
+    # Set on the upstream (-U model=DIR) and not here: taken from it (resolve), so both read one checkpoint.
+    follows_upstream = ("model", "revision", "local_files_only")
+
     def __init__(self, *, model: str, revision: str | None = None,
                  family: Literal["encodec", "dac", "mimi", "speechtokenizer"] | None = None,
                  prefixes: Literal["trained", "all"] = "trained", local_files_only: bool = False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -94,9 +95,11 @@ def build(*, resolved, run_hash: str, spec, corpora: dict, fingerprints: dict[st
     if len(outputs) > 1:
         all_notes.append(f"values are means over training seeds {list(resolved.seeds)} (std and per_seed beside them)")
     preset = primary["preset"] if primary else "none"
+    system = first.system or f"{resolved.upstream.name}-{preset}"
     return {
         "schema_version": SCHEMA_VERSION,
-        "run_id": f"{spec.name}-{resolved.upstream.name}-{preset}-{run_hash[:10]}",
+        "run_id": f"{spec.name}-{re.sub(r'[^A-Za-z0-9._]+', '-', system).strip('-')}-{run_hash[:10]}",
+        "system": first.system,
         "run_hash": run_hash,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "task": spec.name,

@@ -24,6 +24,9 @@ class TaskOutput:
     corpora_roles: dict[str, str]  # corpus -> "train", "eval", "train+eval", "held-out", "ood"
     predictions: Any = None  # pandas DataFrame, one row per (utterance, condition)
     notes: list[str] = field(default_factory=list)
+    # The system evaluated, when it is not the run's ``-u`` x quantizer (HYFuse's RLR+CBR pair, an
+    # upstream reading a codec's resynthesized audio): names the run and its leaderboard row.
+    system: str | None = None
 
 
 class Task:
@@ -32,6 +35,9 @@ class Task:
     name: str = "task"
     needs_soft_labels: bool = False
     min_utterances_per_label: int = 2
+    # What the task's probe calls can feed (``inputs.probes.proba`` and the depth sweep feed all three);
+    # a task that hands its probe pooled arrays itself declares ("pooled",) and resolve refuses the rest.
+    probe_inputs: tuple[str, ...] = ("pooled", "frames", "layers")  # () : trains its own models, no --probe
 
     def check(self, corpora: dict[str, Corpus]) -> None:
         for corpus in corpora.values():

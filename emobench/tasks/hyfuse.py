@@ -22,13 +22,16 @@ Concat is reported as ``accuracy_diff`` / ``macro_f1_diff`` (``comparison=hyfuse
 Pooling (``pooling``): ``paper`` reads a codec upstream as the paper's CBR, the mean over its latent
 channels of every frame (EnCodec's "375" = 75 Hz x 5 s), one value per frame up to the corpus' longest
 clip (frames past a clip's end zero-filled, or encoded as the paper does when the codec upstream pads
-with ``pad_to_s``); other upstreams are mean-pooled over time. ``masked`` mean-pools every upstream
-over each clip's own frames. ``both`` runs both on the same folds and reports paper minus masked
-(``comparison=paper-masked``).
+with ``pad_to_s``); other upstreams are mean-pooled over time. ``paper_cbr`` says which inputs are
+CBRs: ``auto`` the neural-codec upstreams, or ``rlr`` / ``cbr`` / ``both`` / ``none`` (a Soundstream
+exported as ``precomputed`` frames is a CBR the harness cannot recognise). ``masked`` mean-pools every
+upstream over each clip's own frames. ``both`` runs both on the same folds and reports paper minus
+masked (``comparison=paper-masked``). ``--limit N`` keeps N utterances of each corpus (every emotion).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any, Literal
 
@@ -64,12 +67,14 @@ def _cls(path: str):
 
 
 class HYFuse(Task):
+    probe_inputs = ()  # its fusion models are task params (models=...), not the run's --probe
     name = "hyfuse"
 
     def __init__(self, *, rlr: str | None = None, rlr_params: dict | None = None,
                  rlr_layer: Annotated[int, Ge(0)] | None = None, cbr: str = "encodec", cbr_params: dict | None = None,
                  cbr_layer: Annotated[int, Ge(0)] | None = None, models: tuple[Model, ...] = ("hyfuse", "concat"),
                  model_params: dict[str, Any] | None = None, pooling: Literal["paper", "masked", "both"] = "paper",
+                 paper_cbr: Literal["auto", "rlr", "cbr", "both", "none"] = "auto",
                  k: Annotated[int, Ge(2)] = 5, speaker_independent: bool = False,
                  val_fraction: Annotated[float, Ge(0), Lt(1)] = 0.1, n_boot: Annotated[int, Ge(1)] = 1000,
                  bootstrap: Literal["speaker", "utterance"] = "speaker", label_set: str | list[str] = "crema6"):
@@ -83,6 +88,7 @@ class HYFuse(Task):
         for m in self.models:  # unknown keys or bad values fail now, before any extraction
             _cls(MODELS[m][1])(**self._params(m))
         self.poolings = ["paper", "masked"] if pooling == "both" else [pooling]
+        self.paper_cbr = paper_cbr
         self.k, self.speaker_independent, self.val_fraction = k, speaker_independent, float(val_fraction)
         self.n_boot, self.bootstrap, self.label_set = n_boot, bootstrap, label_set
         self.min_utterances_per_label = k
@@ -102,6 +108,10 @@ class HYFuse(Task):
                     f"loaded with label set {list(c.label_set)} " + (f"drops {dropped}" if dropped else
                                                                      f"has no {absent}")
                     + f"; rerun with -T label_set={hint}")
+            speakers = {u.speaker for u in c.utterances}
+            if self.speaker_independent and len(speakers) < self.k:
+                raise EmobenchError(f"hyfuse: {c.name} has {len(speakers)} speakers, too few for {self.k} "
+                                    "speaker-independent folds; lower -T k or set -T speaker_independent=false")
         super().check(corpora)
 
     def run(self, inputs: TaskInputs) -> TaskOutput:
@@ -111,66 +121,74 @@ class HYFuse(Task):
 
         sources = {"rlr": inputs.upstreams["rlr"] if self.rlr else inputs.features, "cbr": inputs.upstreams["cbr"]}
         names = {"rlr": self.rlr or inputs.upstream.name, "cbr": self.cbr}
-        is_codec = {s: isinstance(f.upstream, CodecUpstream) for s, f in sources.items()}
+        auto = [s for s, f in sources.items() if isinstance(f.upstream, CodecUpstream)]
+        slots = {"auto": auto, "rlr": ["rlr"], "cbr": ["cbr"], "both": ["rlr", "cbr"], "none": []}[self.paper_cbr]
+        as_cbr = {s: s in slots for s in sources}  # read as the paper's CBR under pooling=paper
         for slot, f in sources.items():
-            if "masked" in self.poolings and is_codec[slot] and f.upstream.pad_to_samples:
+            if "masked" in self.poolings and getattr(f.upstream, "pad_to_samples", 0):
                 raise EmobenchError(f"hyfuse: masked pooling averages each clip's own frames, but the {slot} upstream "
                                     f"{names[slot]} pads audio (pad_to_s); drop pad_to_s or use pooling=paper")
         pair = f"{names['rlr']}+{names['cbr']}"
-        metrics, preds, notes, per_corpus = [], [], self._notes(names, is_codec), {}
+        metrics, preds, notes, per_corpus = [], [], self._notes(names, as_cbr), {}
         for cname, corpus in inputs.corpora.items():
-            labels = list(corpus.label_set)
-            utts = inputs.limited(corpus.utterances)
+            utts = inputs.limited(corpus.utterances)  # --limit N: N utterances of the corpus, every emotion kept
             fsets = {s: f.get(utts) for s, f in sources.items()}
             kept = [u for u in utts if all(u.id in fs for fs in fsets.values())]
-            folds = sp.kfold(kept, k=self.k, seed=inputs.seed, speaker_independent=self.speaker_independent,
-                             val_fraction=self.val_fraction)
-            row = {u.id: i for i, u in enumerate(kept)}
-            y = label_indices(kept, labels)
-            channel = {p: {s: p == "paper" and is_codec[s] for s in sources} for p in self.poolings}
-            X = {p: {s: pooled(fsets[s], kept, sources[s].layer, channel[p][s]) for s in sources} for p in self.poolings}
-            content = {s: fsets[s].content_digest([u.id for u in kept]) for s in sources}
-            scored: dict[tuple[str, str, str], list[Fold]] = {}
-            seconds = []
-            for k, split in enumerate(folds):
-                start = time.perf_counter()
-                tr, va, te = ([row[u.id] for u in part] for part in (split.train, split.val, split.test))
-                boot = bootstrap_for(split.test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
-                what = {"train": [kept[i].id for i in tr], "val": [kept[i].id for i in va]}
-                for p, m in ((p, m) for p in self.poolings for m in self.models):
-                    probe_name, path, parts = MODELS[m]
-                    for part in parts:
-                        slots = ("rlr", "cbr") if part == "rlr+cbr" else (part,)
-                        x = tuple(X[p][s] for s in slots)
-                        ident = {s: {"features": content[s], "layer": sources[s].layer,
-                                     "pooling": "channel-mean-per-frame" if channel[p][s] else "time-mean"}
-                                 for s in slots}
-                        probe = self._train(inputs, m, path, take(x, tr), y[tr], take(x, va), y[va], labels,
-                                            {"inputs": ident, **what})
-                        probs = probe.predict_proba(take(x, te))
-                        rep = pair if part == "rlr+cbr" else names[part]
-                        scored.setdefault((p, probe_name, rep), []).append(Fold(y[te], probs.argmax(1), boot))
-                        preds.append(frame(split.test, labels, probs, corpus=cname, fold=k, pooling=p,
-                                           probe=probe_name, representation=rep))
-                seconds.append(round(time.perf_counter() - start, 3))
+            scored, per_corpus[cname] = self._cross_validate(inputs, cname, list(corpus.label_set), kept, sources,
+                                                             fsets, names, as_cbr, preds)
             for (p, probe_name, rep), fold_list in scored.items():
-                metrics += fold_records(fold_list, labels, corpus=cname, pooling=p, probe=probe_name,
+                metrics += fold_records(fold_list, list(corpus.label_set), corpus=cname, pooling=p, probe=probe_name,
                                         representation=rep)
-            metrics += self._comparisons(scored, pair, len(labels), cname)
-            notes += self._padding_notes(cname, sources, names, is_codec, fsets)
-            per_corpus[cname] = {**folds[0].protocol, "fold": None, "sizes": [f.protocol["sizes"] for f in folds],
-                                 "widths": {p: {s: int(x.shape[1]) for s, x in X[p].items()} for p in self.poolings},
-                                 "fold_seconds": seconds}
+            metrics += self._comparisons(scored, pair, len(corpus.label_set), cname)
+            notes += self._padding_notes(cname, sources, names, as_cbr, fsets)
         return TaskOutput(
             metrics=metrics,
             protocol={"name": "hyfuse", "k": self.k, "speaker_independent": self.speaker_independent,
                       "val_fraction": self.val_fraction, "models": self.models, "poolings": self.poolings,
                       "rlr": names["rlr"], "cbr": names["cbr"],
-                      "codec_slots": [s for s, v in is_codec.items() if v], "per_corpus": per_corpus},
-            corpora_roles={c: "train+eval" for c in inputs.corpora},
+                      "cbr_pooled_slots": [s for s, v in as_cbr.items() if v], "per_corpus": per_corpus},
+            corpora_roles={c: "train+eval" for c in inputs.corpora}, system=f"{names['rlr']}+{names['cbr']}",
             predictions=pd.concat(preds, ignore_index=True),
             notes=notes,
         )
+
+    def _cross_validate(self, inputs, cname, labels, kept, sources, fsets, names, as_cbr, preds):
+        """Every model on every fold of one corpus: ``{(pooling, probe, representation): [Fold]}`` and the
+        corpus' protocol record; prediction tables are appended to ``preds``."""
+        folds = sp.kfold(kept, k=self.k, seed=inputs.seed, speaker_independent=self.speaker_independent,
+                         val_fraction=self.val_fraction)
+        row = {u.id: i for i, u in enumerate(kept)}
+        y = label_indices(kept, labels)
+        channel = {p: {s: p == "paper" and as_cbr[s] for s in sources} for p in self.poolings}
+        X = {p: {s: pooled(fsets[s], kept, sources[s].layer, channel[p][s]) for s in sources} for p in self.poolings}
+        content = {s: fsets[s].content_digest([u.id for u in kept]) for s in sources}
+        pair = f"{names['rlr']}+{names['cbr']}"
+        scored: dict[tuple[str, str, str], list[Fold]] = {}
+        seconds = []
+        for k, split in enumerate(folds):
+            start = time.perf_counter()
+            tr, va, te = ([row[u.id] for u in part] for part in (split.train, split.val, split.test))
+            boot = bootstrap_for(split.test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
+            what = {"train": [kept[i].id for i in tr], "val": [kept[i].id for i in va]}
+            for p, m in ((p, m) for p in self.poolings for m in self.models):
+                probe_name, path, parts = MODELS[m]
+                for part in parts:
+                    slots = ("rlr", "cbr") if part == "rlr+cbr" else (part,)
+                    x = tuple(X[p][s] for s in slots)
+                    ident = {s: {"features": content[s], "layer": sources[s].layer,
+                                 "pooling": "channel-mean-per-frame" if channel[p][s] else "time-mean"} for s in slots}
+                    probe = self._train(inputs, m, path, take(x, tr), y[tr], take(x, va), y[va], labels,
+                                        {"inputs": ident, **what})
+                    probs = probe.predict_proba(take(x, te))
+                    rep = pair if part == "rlr+cbr" else names[part]
+                    scored.setdefault((p, probe_name, rep), []).append(Fold(y[te], probs.argmax(1), boot))
+                    preds.append(frame(split.test, labels, probs, corpus=cname, fold=k, pooling=p, probe=probe_name,
+                                       representation=rep))
+            seconds.append(round(time.perf_counter() - start, 3))
+        info = {**folds[0].protocol, "fold": None, "sizes": [f.protocol["sizes"] for f in folds],
+                "widths": {p: {s: int(x.shape[1]) for s, x in X[p].items()} for p in self.poolings},
+                "fold_seconds": seconds}
+        return scored, info
 
     def _train(self, inputs: TaskInputs, model: str, path: str, x_tr, y_tr, x_va, y_va, labels, what: dict):
         """A model trained on ``x_tr`` (selected on ``x_va``), cached by content in the probe store."""
@@ -211,7 +229,7 @@ class HYFuse(Task):
                                                  representation=rep, comparison="paper-masked")
         return out
 
-    def _notes(self, names, is_codec) -> list[str]:
+    def _notes(self, names, as_cbr) -> list[str]:
         notes = []
         if not self.speaker_independent:
             notes.append("folds are not speaker-independent, as the paper's (section 4.1): test speakers also speak in "
@@ -225,15 +243,16 @@ class HYFuse(Task):
         notes.append("the models are the task's `models` (not the run's --probe): " + ", ".join(self.models))
         if "paper" in self.poolings:
             notes += [f"{s} {names[s]}: mean over each clip's frames (the paper pads the audio first; only codec "
-                      "upstreams pad here, with pad_to_s)" for s, codec in is_codec.items() if not codec]
+                      "upstreams pad here, with pad_to_s)" for s, codec in as_cbr.items() if not codec]
         return notes
 
-    def _padding_notes(self, corpus: str, sources, names, is_codec, fsets) -> list[str]:
+    def _padding_notes(self, corpus: str, sources, names, as_cbr, fsets) -> list[str]:
         out = []
-        for s in (s for s, codec in is_codec.items() if codec and "paper" in self.poolings):
+        for s in (s for s, codec in as_cbr.items() if codec and "paper" in self.poolings):
             up = sources[s].upstream
-            longest = float(np.max(fsets[s].lengths)) / float(up.frame_rate_hz) if len(fsets[s]) else 0.0
-            how = ("from audio the upstream padded (pad_to_s)" if up.pad_to_samples else
+            rate = float(up.frame_rate_hz) or 1.0
+            longest = math.ceil(1000 * float(np.max(fsets[s].lengths)) / rate) / 1000 if len(fsets[s]) else 0.0
+            how = ("from audio the upstream padded (pad_to_s)" if getattr(up, "pad_to_samples", 0) else
                    f"zero-filled past each clip's end (the paper encodes audio padded to the longest clip: "
                    f"-T {s}_params={{pad_to_s: {longest:.3f}}} does so)")
             out.append(f"{corpus}: {s} {names[s]} = the mean over its {up.dim} latent channels of every frame up to "

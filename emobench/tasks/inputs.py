@@ -58,12 +58,18 @@ class Features:
     on_bad_audio: str = "skip"
     skipped: list[tuple[str, str]] = field(default_factory=list)
     extracted: dict[str, float] = field(default_factory=lambda: {"utterances": 0, "frames": 0, "seconds": 0.0})
+    # Layers fetched with the run's: a several-layer probe's, so that one extraction (the upstream's
+    # forward gives every layer at once) serves both the quantizers and the probe.
+    layers: list[int] | None = None
 
-    def get(self, utts: list[Utterance]):
-        """FeatureSet of ``utts`` (each id once, extracted once, then read from the cache)."""
+    def get(self, utts: list[Utterance], layers: list[int] | None = None):
+        """FeatureSet of ``utts`` (each id once, extracted once, then read from the cache) holding the run's
+        layer and ``layers`` (default: ``self.layers``)."""
         unique = list({u.id: u for u in utts}.values())
+        extra = self.layers if layers is None else layers
+        layers = sorted({self.layer, *(extra or [])})
         with self.timer("features"):
-            fs = self.cache.features(self.upstream, unique, layers=[self.layer], device=self.device,
+            fs = self.cache.features(self.upstream, unique, layers=layers, device=self.device,
                                      progress=self.progress, on_bad_audio=self.on_bad_audio)
         seen = {s[0] for s in self.skipped}
         self.skipped.extend(s for s in fs.skipped if s[0] not in seen)
@@ -74,7 +80,8 @@ class Features:
     def speed(self) -> dict[str, float | None]:
         """Extraction speed of this run: seconds of audio extracted (not read back from the cache), the time
         it took and the real-time factor (compute seconds per audio second)."""
-        audio = self.extracted["frames"] / float(self.upstream.frame_rate_hz)
+        rate = float(self.upstream.frame_rate_hz)  # 0 for utterance-level upstreams (x-vector): audio unknown
+        audio = self.extracted["frames"] / rate if rate > 0 else 0.0
         return {"extracted_utterances": int(self.extracted["utterances"]), "audio_s": round(audio, 3),
                 "extract_s": round(self.extracted["seconds"], 3),
                 "rtf": round(self.extracted["seconds"] / audio, 5) if audio else None}
@@ -197,7 +204,9 @@ def describe_fit(role: str, comp, q, groups: Mapping[str, list], key: str) -> di
 @dataclass
 class Probes:
     """Trains the run's probe on continuous features (cached by content), attaching an upstream's own
-    head for probes that have one (emotion2vec's)."""
+    head for probes that have one (emotion2vec's). A probe whose spec reads frames or several layers
+    comes back as a ``FedProbe`` (``emobench.tasks.probe_feed``): score it with ``proba(probe, fs, utts)``;
+    several layers are read through ``features`` (the run's Features service)."""
 
     component: Any  # emobench.resolve.Component of the probe
     upstream: Any
@@ -208,23 +217,65 @@ class Probes:
     timer: Timer
     upstream_identity: dict[str, Any] = field(default_factory=dict)
     trained: list[dict[str, Any]] = field(default_factory=list)
+    features: Any = None  # Features: the feature cache for probes that read several layers
 
     @property
     def name(self) -> str:
         return self.component.name
 
-    def info(self) -> dict[str, Any]:
-        return {**self.component.record(), "trained": bool(self.component.spec.trained),
-                "fits": self.trained}
+    @property
+    def input(self) -> str:
+        """pooled, frames, layers or layer-frames (``emobench.tasks.probe_feed.input_kind``)."""
+        from emobench.tasks.probe_feed import input_kind
 
-    def train(self, fs, train: list[Utterance], val: list[Utterance], labels: list[str], *,
-              pooled: Mapping[str, np.ndarray] | None = None):
-        """A probe over ``labels`` trained on ``train`` (selected on ``val``) mean-pooled features."""
+        return input_kind(self.component)
+
+    def info(self) -> dict[str, Any]:
+        out = {**self.component.record(), "trained": bool(self.component.spec.trained), "fits": self.trained}
+        if self.input != "pooled":
+            out.update(self.feed().describe())
+        return out
+
+    def feed(self):
+        """How this probe's inputs are built (``emobench.tasks.probe_feed.ProbeFeed``)."""
+        from emobench.tasks.probe_feed import ProbeFeed
+
+        kind = self.input
+        if kind not in ("layers", "layer-frames"):
+            return ProbeFeed(kind, self.layer)
+        layers = self.component.build().layers_read(int(self.upstream.n_layers))
+        return ProbeFeed(kind, self.layer, layers, self._all_layers(sorted({*layers, self.layer})))
+
+    def _all_layers(self, layers: list[int]):
+        def get(utts: list[Utterance]):
+            if self.features is None:
+                raise EmobenchError(f"probe {self.name!r} reads several layers, but this run's Probes service has "
+                                    "no feature cache; build Probes(..., features=<the run's Features>)")
+            return self.features.get(utts, layers)
+        return get
+
+    def proba(self, probe, fs, utts: list[Utterance]) -> np.ndarray:
+        """Class probabilities ``[N, C]`` of ``utts`` (all in ``fs``) on continuous features, for any probe."""
+        from emobench.tasks.probe_feed import FedProbe
+
+        if isinstance(probe, FedProbe):
+            return probe.proba(fs, utts)
+        return probe.predict_proba(_pooled(fs, utts, self.layer)[0])
+
+    def train(self, fs, train: list[Utterance], val: list[Utterance], labels: list[str]):
+        """A probe over ``labels`` trained on ``train`` (selected on ``val``): on mean-pooled features, or
+        (a ``FedProbe``) on the frames or layers its spec reads."""
         from emobench import __version__
         from emobench.cache.artifacts import artifact_key
+        from emobench.tasks.probe_feed import FedProbe
 
-        x_tr, tr = _pooled(fs, train, self.layer)
-        x_va, va = _pooled(fs, val, self.layer)
+        feed = self.feed()
+        tr = [u for u in train if u.id in fs]
+        va = [u for u in val if u.id in fs]
+        if feed.kind == "pooled":
+            x_tr, x_va = _pooled(fs, tr, self.layer)[0], _pooled(fs, va, self.layer)[0]
+        else:
+            x_tr, x_va = feed.inputs(fs, tr), feed.inputs(fs, va)
         y_tr = np.array([labels.index(u.label) for u in tr], dtype=np.int64)
         y_va = np.array([labels.index(u.label) for u in va], dtype=np.int64)
         probe = self.component.build()
@@ -234,23 +285,33 @@ class Probes:
         if not self.component.spec.trained:
             probe.fit(x_tr, y_tr, x_va, y_va, n_classes=len(labels), seed=self.seed, device=self.device)
             self.trained.append({"train": len(tr), "val": len(va), "cached": False})
-            return probe
+            return probe if feed.kind == "pooled" else FedProbe(probe, feed)
         payload = {"emobench": __version__, "probe": self.component.record(), "seed": self.seed, "labels": labels,
                    "upstream": self.upstream_identity, "layer": self.layer,
                    "train": fs.content_digest([u.id for u in tr]), "val": fs.content_digest([u.id for u in va]),
                    "y": [int(v) for v in y_tr], "y_val": [int(v) for v in y_va]}
+        if feed.kind != "pooled":
+            payload["input"] = feed.describe()
         key = artifact_key(payload)
         cls = self.component.impl
         cached = self.store.load(key, lambda d: cls.load(d, device=str(self.device)))
         if cached is not None:
-            self.trained.append({"train": len(tr), "val": len(va), "cached": True, "cache_key": key})
-            return cached
+            self.trained.append({"train": len(tr), "val": len(va), "cached": True, "cache_key": key,
+                                 **_weights(cached, feed)})
+            return cached if feed.kind == "pooled" else FedProbe(cached, feed)
         with self.timer("probe"):
             probe.fit(x_tr, y_tr, x_va, y_va, n_classes=len(labels), seed=self.seed, device=self.device)
         self.store.save(key, probe.save, {k: v for k, v in payload.items() if k not in ("y", "y_val")})
         self.trained.append({"train": len(tr), "val": len(va), "cached": False, "cache_key": key,
-                             "history": getattr(probe, "history", {})})
-        return probe
+                             "history": getattr(probe, "history", {}), **_weights(probe, feed)})
+        return probe if feed.kind == "pooled" else FedProbe(probe, feed)
+
+
+def _weights(probe, feed) -> dict[str, Any]:
+    """The learned layer weights of a several-layer probe, for the result's record of its fits."""
+    if not feed.several or not hasattr(probe, "layer_weights"):
+        return {}
+    return {"layer_weights": {str(layer): float(w) for layer, w in zip(feed.layers, probe.layer_weights, strict=True)}}
 
 
 def _pooled(fs, utts: list[Utterance], layer: int) -> tuple[np.ndarray, list[Utterance]]:

@@ -82,7 +82,7 @@ class OODSER(Task):
         preds = []
         for k in [k for k in sets if k != "select"]:
             boot = bootstrap_for(sets[k], kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
-            cont = probe.predict_proba(inputs.features.pooled(fs, sets[k])[0]).argmax(1)
+            cont = inputs.probes.proba(probe, fs, sets[k]).argmax(1)
             metrics.append(rec("macro_f1", _f1(ys[k], cont, c), ci=boot.stat(ys[k], cont, c, "macro_f1"),
                                n=len(ys[k]), corpus=k, condition="continuous"))
             preds.append(frame(sets[k], labels, None, pred=cont, corpus=k, condition="continuous"))

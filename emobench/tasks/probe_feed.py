@@ -11,7 +11,7 @@ on arrays they would have to build for each kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ class ProbeFeed:
     layer: int  # the run's layer: what quantizers are fitted on and reconstruct
     layers: list[int] | None = None
     all_layers: Callable[[list[Utterance]], Any] | None = None
+    _last: tuple[tuple[str, ...], Any] | None = field(default=None, repr=False)  # a sweep asks once per depth
 
     @property
     def several(self) -> bool:
@@ -62,7 +63,13 @@ class ProbeFeed:
 
     def source(self, fs, utts: list[Utterance]):
         """The FeatureSet to read ``utts`` from and their rows in it."""
-        src = self.all_layers(utts) if self.several else fs
+        if self.several:
+            ids = tuple(u.id for u in utts)
+            if self._last is None or self._last[0] != ids:
+                self._last = (ids, self.all_layers(utts))
+            src = self._last[1]
+        else:
+            src = fs
         missing = [u.id for u in utts if u.id not in src]
         if missing:
             raise EmobenchError(f"{len(missing)} utterance(s) have no features (e.g. {missing[0]}); skipped audio "

@@ -59,8 +59,7 @@ class RQ1(Task):
                 q = inputs.quantizers.fit("system", fs, train, layer=inputs.layer, label=f"system ({corpus})")
                 probe = inputs.probes.train(fs, splits.train, splits.val, labels)
                 test = [u for u in splits.test if u.id in fs]
-                x_cont, _ = inputs.features.pooled(fs, test)
-                cont = probe.predict_proba(x_cont)
+                cont = inputs.probes.proba(probe, fs, test)
                 with inputs.timer("evaluate"):
                     ev = evaluate(q, fs, test, inputs.layer, probe=probe, progress=inputs.progress)
                 y = label_indices(test, labels)

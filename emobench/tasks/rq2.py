@@ -119,7 +119,7 @@ class RQ2(Task):
                     spec = evaluate(q_spec, fs, test, inputs.layer, probe=probe, depths=bal.depths,
                                     progress=inputs.progress)
                 bd = {"corpus": corpus, "fold": fold}
-                cont = probe.predict_proba(inputs.features.pooled(fs, test)[0])
+                cont = inputs.probes.proba(probe, fs, test)
                 for i, lab in enumerate(labels):
                     if (y == i).any():
                         metrics.append(rec("recall", (cont.argmax(1)[y == i] == i).mean(), n=int((y == i).sum()),

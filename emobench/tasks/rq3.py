@@ -119,7 +119,7 @@ class RQ3(Task):
         strata = np.array([sp.stratum_of(u) for u in test])
         boot = bootstrap_for(test, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
         probe = inputs.probes.train(fs, splits.train, splits.val, labels)
-        cont = probe.predict_proba(inputs.features.pooled(fs, test)[0])
+        cont = inputs.probes.proba(probe, fs, test)
         bd = {"corpus": held}
         metrics, _ = soft_records(cont, p_true, strata, boot, condition="continuous", **bd)
         preds = [frame(test, labels, cont, condition="continuous", stratum=strata)]

@@ -78,7 +78,7 @@ class RQ4(Task):
         sets = {"select": [u for u in proto.select if u.id in fs],
                 **{k: [u for u in v if u.id in fs] for k, v in proto.ood.items()}}
         ys = {k: label_indices(v, labels) for k, v in sets.items()}
-        cont = {k: probe.predict_proba(inputs.features.pooled(fs, v)[0]).argmax(1) for k, v in sets.items()}
+        cont = {k: inputs.probes.proba(probe, fs, v).argmax(1) for k, v in sets.items()}
         boots = {k: bootstrap_for(v, kind=self.bootstrap, n_boot=self.n_boot, seed=inputs.seed)
                  for k, v in sets.items() if k != "select"}
         fr = float(inputs.upstream.frame_rate_hz)

@@ -85,9 +85,11 @@ def predict_ser(
     utterances,
     *,
     device: str | torch.device = "cpu",
+    skipped: list[tuple[str, str]] | None = None,
 ) -> tuple[tuple[str, ...], torch.Tensor]:
     """(label set, probabilities [n, n_classes]) of a `train vqmaes-ser` checkpoint on utterances (whole
-    utterances, windowed); unusable audio raises its AudioError."""
+    utterances, windowed). Unusable audio raises its AudioError; given a ``skipped`` list, it is left out
+    instead (the rows then follow the usable utterances, in order) and ``(utt id, reason)`` appended."""
     from emobench.audio import load_audio
     from emobench.errors import AudioError
     from emobench.vqmaes.inference import ser_probabilities
@@ -98,10 +100,18 @@ def predict_ser(
     silence = loaded.vqvae.encode(torch.zeros(1, loaded.vqvae.n_bins, device=dev))[0]
     codes = []
     for utt in utterances:
-        power = power_spectrograms(
-            [load_audio(utt, loaded.preset.spectrogram.sample_rate)], loaded.preset.spectrogram, device=dev
-        )[0]
-        if power.shape[0] == 0:
-            raise AudioError(f"{utt.path} (utterance {utt.id}) is shorter than one STFT window; drop it")
+        try:
+            power = power_spectrograms(
+                [load_audio(utt, loaded.preset.spectrogram.sample_rate)], loaded.preset.spectrogram, device=dev
+            )[0]
+            if power.shape[0] == 0:
+                raise AudioError(f"{utt.path} (utterance {utt.id}) is shorter than one STFT window; drop it")
+        except AudioError as exc:
+            if skipped is None:
+                raise
+            skipped.append((utt.id, str(exc)))
+            continue
         codes.append(loaded.vqvae.encode(power))
+    if not codes:
+        return loaded.labels, torch.zeros(0, len(loaded.labels))
     return loaded.labels, ser_probabilities(loaded.ser, codes, silence, dev)
