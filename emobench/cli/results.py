@@ -11,6 +11,7 @@ from emobench.cli.ui import console, escape
 from emobench.errors import EmobenchError
 
 app = typer.Typer(no_args_is_help=True)
+PREVIEW_ROWS = 20
 
 
 @app.command("table")
@@ -30,8 +31,11 @@ def table(
         raise EmobenchError(f"no such results folder or file: {', '.join(missing)}")
     frame = load(*paths)
     if out is None:
-        console.print(escape(frame.head(20).to_string(max_cols=12)), highlight=False)
-        console.print(f"{len(frame)} rows x {len(frame.columns)} columns; write them with --out table.csv")
+        shown = frame.head(PREVIEW_ROWS)
+        console.print(escape(shown.to_string(max_cols=12)), highlight=False)
+        more = len(frame) - len(shown)
+        console.print(f"{len(frame)} rows x {len(frame.columns)} columns"
+                      + (f"; {more} more rows not shown" if more else "") + ": write them all with --out table.csv")
         return
     if out.suffix not in (".csv", ".parquet"):
         raise EmobenchError(f"--out {out}: the table is written as .csv or .parquet")

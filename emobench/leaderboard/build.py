@@ -18,7 +18,7 @@ from typing import Any
 
 from emobench.errors import EmobenchError
 from emobench.fsutil import make_temp_dir
-from emobench.leaderboard import about, claims, paths, plot, runpage
+from emobench.leaderboard import about, claims, paths, runpage
 from emobench.leaderboard import scores as C
 from emobench.leaderboard.collect import SITE_MARKER, Problem, Run, collect
 from emobench.leaderboard.figures import Palette, metric_info
@@ -101,8 +101,6 @@ def _predictions(run: Run) -> Path | None:
 
 def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: dict[str, Any], progress) -> list[Run]:
     """Render every run's page; a run whose page fails is reported and left out of the site."""
-    from emobench.results.table import tidy
-
     tpl = env.get_template("run.html.j2")
     (staging / "runs").mkdir(parents=True, exist_ok=True)
     pages: dict[int, str] = {}
@@ -113,7 +111,6 @@ def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: d
             ctx = runpage.context(run, predictions_href=Path(stem).name + ".predictions.csv" if preds else None,
                                   metrics_href=Path(stem).name + ".metrics.csv", json_href=Path(stem).name + ".json")
             pages[i] = tpl.render(root="../", **ctx, **base)
-            tidy([run.doc]).to_csv(staging / f"{stem}.metrics.csv", index=False)
         except Exception as exc:  # one odd file must not take the whole site down
             report.problems.append(Problem(str(run.path), "(render)", f"{type(exc).__name__}: {exc}", "render"))
             continue
@@ -128,12 +125,16 @@ def _run_pages(env, runs: list[Run], staging: Path, report: BuildReport, base: d
 
 
 def _data(runs: list[Run], staging: Path) -> dict[str, str]:
-    """The tidy table of every run on the site, as CSV (and Parquet when pyarrow is importable)."""
+    """The tidy table of every run on the site as CSV (and Parquet when pyarrow is importable), and each
+    run's rows beside its page."""
     from emobench.results.table import tidy
 
     (staging / "data").mkdir(parents=True, exist_ok=True)
-    frame = tidy(r.doc for r in runs) if runs else tidy([])
+    frame = tidy(r.doc for r in runs)
     frame.to_csv(staging / "data" / "metrics.csv", index=False)
+    stems = {r.run_id: paths.run_stem(r.run_id, r.run_hash) for r in runs}
+    for run_id, rows in frame.groupby("run_id", sort=False):
+        rows.to_csv(staging / f"{stems[run_id]}.metrics.csv", index=False)
     out = {"csv": "data/metrics.csv"}
     try:
         frame.to_parquet(staging / "data" / "metrics.parquet", index=False)

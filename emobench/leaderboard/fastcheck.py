@@ -9,6 +9,7 @@ every error message is still jsonschema's own. The compiled check is at least as
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -24,7 +25,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "array": lambda x: isinstance(x, list),
     "boolean": lambda x: isinstance(x, bool),
 }
-_KNOWN = {"type", "required", "additionalProperties", "properties", "enum", "minLength"}
+_KNOWN = {"type", "required", "additionalProperties", "properties", "enum", "minLength", "items"}
 
 
 def compile_check(schema: Any) -> Callable[[Any], bool] | None:
@@ -43,6 +44,11 @@ def compile_check(schema: Any) -> Callable[[Any], bool] | None:
             return None
         allowed = frozenset(schema["enum"])
         checks.append(lambda x: isinstance(x, str) and x in allowed)
+    if "items" in schema:
+        item = compile_check(schema["items"])
+        if item is None:
+            return None
+        checks.append(lambda x: not isinstance(x, list) or all(item(v) for v in x))
     if "minLength" in schema:
         n = schema["minLength"]
         checks.append(lambda x: not isinstance(x, str) or len(x) >= n)
@@ -84,11 +90,19 @@ def _metric_check() -> Callable[[Any], bool] | None:
     return compile_check(metrics["items"])
 
 
+def _finite(metric: dict) -> bool:
+    """No NaN or infinity among a record's numbers (the schema's types let them through; ``validate_result``
+    refuses them by name, so a record with one takes the full path)."""
+    nums = [metric.get(k) for k in ("value", "ci_low", "ci_high", "std")] + list(metric.get("per_seed") or [])
+    return all(not isinstance(v, float) or math.isfinite(v) for v in nums) and all(
+        not isinstance(v, float) or math.isfinite(v) for v in metric.get("breakdown", {}).values())
+
+
 def validate_fast(doc: Any, *, where: str = "result") -> None:
     """Same as ``validate_result(doc, where=where)`` (raises the same SchemaError), only faster."""
     check = _metric_check()
     metrics = doc.get("metrics") if isinstance(doc, dict) else None
-    if check is not None and isinstance(metrics, list) and all(check(m) for m in metrics):
+    if check is not None and isinstance(metrics, list) and all(check(m) and _finite(m) for m in metrics):
         validate_result({**doc, "metrics": []}, where=where)
     else:
         validate_result(doc, where=where)

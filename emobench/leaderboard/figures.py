@@ -80,7 +80,7 @@ def _tip(prefix: str, x_key: str, x: Any, c: S.Cell, unit: str) -> str:
 
 
 def build_group(docs: Sequence[dict[str, Any]], spec: dict[str, Any], task_info: dict[str, Any], *,
-                fig_prefix: str, system_label: str, palette: Palette) -> FigureGroup:
+                fig_prefix: str, palette: Palette) -> FigureGroup:
     """The charts of one figure spec for one system's runs (one chart per facet value)."""
     x, series_key, facet = spec.get("x") or "depth", spec.get("series"), spec.get("facet")
     categorical = bool(spec.get("categorical"))
@@ -109,10 +109,10 @@ def build_group(docs: Sequence[dict[str, Any]], spec: dict[str, Any], task_info:
                 dash=len(series) % 4, marker=len(series) % 7,
                 title=str((task_info.get("roles") or {}).get(sv, "")) if series_key == "role" else ""))
             px = float(categories.index(str(xv))) if categories is not None else float(xv)
-            s.points.append(Point(px, c.value, c.ci_low, c.ci_high, _tip(f"{system_label} · {label}", x, xv, c, unit)))
+            s.points.append(Point(px, c.value, c.ci_low, c.ci_high, _tip(label, x, xv, c, unit)))
         refs = [Ref(f"continuous{'' if sv is None else f' · {sv}'}", c.value, c.ci_low, c.ci_high,
                     palette(sv) if sv is not None else 7,
-                    _tip(f"{system_label} · continuous baseline{'' if sv is None else f' · {sv}'}", "condition",
+                    _tip(f"continuous baseline{'' if sv is None else f' · {sv}'}", "condition",
                          "continuous", c, unit))
                 for (bf, sv), c in base.items() if bf is None or bf == fv]
         title = spec["title"] + (f" · {facet} {fv}" if facet else "")

@@ -17,7 +17,16 @@ from emobench.leaderboard import scores as C
 from emobench.leaderboard import systems as Y
 from emobench.leaderboard.collect import Run
 from emobench.leaderboard.figures import axis_label, metric_info
-from emobench.leaderboard.plot import N_COLOURS, N_MARKERS, Figure, LegendItem, Point, Series, fmt, fmt_bitrate
+from emobench.leaderboard.plot import (
+    N_COLOURS,
+    N_MARKERS,
+    Figure,
+    LegendItem,
+    Point,
+    Series,
+    fmt,
+    fmt_bitrate,
+)
 
 
 @dataclass
@@ -37,7 +46,7 @@ class Styles:
 def labels(points: Sequence[C.OpPoint]) -> dict[str, str]:
     """system key -> a short label, with probe / layer / extra keys added only where labels collide."""
     ids = {p.system.key: p.system for p in points}
-    out = {k: f"{s.upstream} · {s.preset} {s.layout}".strip() for k, s in ids.items()}
+    out = {k: f"{s.upstream} · {Y.quantizer_label(s.preset, s.layout)}" for k, s in ids.items()}
     for extra in (lambda s: s.probe, lambda s: f"L{s.layer}", lambda s: " ".join(f"{k}={v}" for k, v in s.extra)):
         seen: dict[str, list[str]] = {}
         for k, lab in out.items():
@@ -71,7 +80,7 @@ def task_chart(task: str, points: Sequence[C.OpPoint], info: dict[str, Any], sty
     series, flat = [], []
     for (key, synthetic, _), by_depth in sorted(lines.items(), key=lambda kv: (kv[0][1], names[kv[0][0]])):
         pts = []
-        for depth, ps in sorted(by_depth.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        for _, ps in sorted(by_depth.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
             m = lambda xs: sum(xs) / len(xs) if xs and None not in xs else None  # noqa: E731
             avg = C.OpPoint(**{**ps[0].__dict__, "value": m([p.value for p in ps]), "bitrate": m([p.bitrate for p in ps]),
                                "ci_low": m([p.ci_low for p in ps]), "ci_high": m([p.ci_high for p in ps])})
@@ -149,8 +158,15 @@ def system_rows(points: Sequence[C.OpPoint], runs: Sequence[Run], names: dict[st
             row.bitrates = (min(lo or p.bitrate, p.bitrate), max(hi or p.bitrate, p.bitrate))
     for (key, task, synthetic), h in heads.items():
         rows[(key, synthetic)].cells[task] = h
-    out = sorted(rows.values(), key=lambda r: (r.synthetic, r.label))
-    for r in out:
+    for r in rows.values():
         r.tasks.sort(key=paths.task_sort_key)
         r.runs.sort(key=lambda t: (paths.task_sort_key(t[0]), t[2]))
-    return out, sizes
+
+    def order(r: SystemRow) -> tuple:
+        """Real before synthetic; then by the first task the system ran, best rank in its cohort first."""
+        first = r.tasks[0] if r.tasks else ""
+        h = r.cells.get(first)
+        return (r.synthetic, paths.task_sort_key(first), h.cohort if h else (), h.rank if h and h.rank else 1e9,
+                r.label)
+
+    return sorted(rows.values(), key=order), sizes

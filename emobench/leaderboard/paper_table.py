@@ -59,5 +59,6 @@ def paper_tables(runs: Sequence[Run]) -> dict[str, Any] | None:
                 {**(_cell(cells[(row, col)], scale) if (row, col) in cells else {"ours": None, "lo": None, "hi": None, "n": 0, "bitrate": None, "depths": []}),
                  "paper": (values.get(row) or {}).get(col), "column": col} for col in cols]}
             for row in rows]})
-    return {"title": spec.get("title", ""), "unit": spec.get("unit", ""), "scale": scale,
+    signed = any(v < 0 for row in values.values() for v in row.values())  # a change: show its sign
+    return {"title": spec.get("title", ""), "unit": spec.get("unit", ""), "scale": scale, "signed": signed,
             "paper_upstream": spec.get("upstream", ""), "metric": spec["metric"], "blocks": out}

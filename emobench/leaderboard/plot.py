@@ -114,10 +114,13 @@ def _nice_step(span: float, n: int = 5) -> float:
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
 
 
-def linear_ticks(lo: float, hi: float) -> tuple[float, float, list[float]]:
+def linear_ticks(lo: float, hi: float, *, integer: bool = False) -> tuple[float, float, list[float]]:
+    """Nice ticks covering [lo, hi]; ``integer`` keeps them on whole numbers (depths, stages)."""
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5 if lo else -1.0, hi + 0.5 if hi else 1.0
     step = _nice_step(hi - lo)
+    if integer:
+        step = next(m for m in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**9) if m >= step)
     start, stop = math.floor(lo / step) * step, math.ceil(hi / step) * step
     ticks = [start + i * step for i in range(int(round((stop - start) / step)) + 1)]
     return start, stop, [round(t, 10) for t in ticks]
@@ -189,14 +192,14 @@ def _x_scale(fig: Figure, xs: list[float], left: float, pw: float):
         span = math.log10(hi) - math.log10(lo)
         sx = lambda x: left + (math.log10(x) - math.log10(lo)) / span * pw  # noqa: E731
         return sx, [(sx(t), fmt_bitrate(t) if fig.x_fmt == "bitrate" else fmt(t)) for t in ticks]
-    lo, hi, ticks = linear_ticks(min(xs), max(xs))
+    lo, hi, ticks = linear_ticks(min(xs), max(xs), integer=all(float(x).is_integer() for x in xs))
     sx = lambda x: left + (x - lo) / (hi - lo) * pw  # noqa: E731
     return sx, list(zip([sx(t) for t in ticks], tick_labels(ticks), strict=True))
 
 
 def layout(fig: Figure) -> dict[str, Any]:
     """Pixel geometry for the SVG template; see the module docstring."""
-    left, right, top, bottom = 58, 16, 14, 44
+    left, right, top, bottom = 58, 30, 14, 44
     pw, ph = fig.width - left - right, fig.height - top - bottom
     xs = [p.x for s in fig.series for p in s.points if not fig.x_log or p.x > 0]
     ys = [v for s in fig.series for p in s.points for v in (p.y, p.lo, p.hi) if v is not None]
@@ -227,7 +230,7 @@ def layout(fig: Figure) -> dict[str, Any]:
         if s.band and s.line and not many and len(with_ci) > 1 and len(with_ci) == len(pts):
             band = ("M" + "L".join(f"{x:.1f} {hi:.1f}" for x, _, hi in with_ci)
                     + "L" + "L".join(f"{x:.1f} {lo:.1f}" for x, lo, _ in reversed(with_ci)) + "Z")
-        whiskers = [] if band else [(f"{x:.1f}", f"{lo:.1f}", f"{hi:.1f}") for x, lo, hi in with_ci]
+        whiskers = "" if band else "".join(f"M{x:.1f} {lo:.1f}V{hi:.1f}" for x, lo, hi in with_ci)
         r = 3.2 if s.line else 4.5
         points = [{"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": r + (1.5 if p.front else 0), "front": p.front,
                    "d": marker_path(s.marker % N_MARKERS, x, y, r) if s.marker % N_MARKERS else "",

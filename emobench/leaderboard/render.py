@@ -22,11 +22,9 @@ def inert(text: str) -> str:
 
 
 def _finalize(value: Any) -> Any:
-    from markupsafe import Markup
-
-    if isinstance(value, Markup) or not isinstance(value, str):
+    if type(value) is not str:  # numbers, and Markup from macros (already inert)
         return value
-    return inert(value)
+    return inert(value) if BIDI.search(value) else value
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -35,6 +33,13 @@ def _num(value: Any, digits: int = 3) -> str:
 
 def _signed(value: Any, digits: int = 2) -> str:
     return f"{value:+.{digits}f}" if isinstance(value, (int, float)) else ""
+
+
+def _table_num(value: Any, signed: bool) -> str:
+    """A paper-table number: two decimals, with its sign when the table holds changes."""
+    if not isinstance(value, (int, float)):
+        return ""
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
 def _params(n: Any) -> str:
@@ -53,7 +58,7 @@ def template_env():
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
     )
-    env.filters.update(fmt=_num, signed=_signed, bitrate=plot.fmt_bitrate, params=_params, inert=inert,
+    env.filters.update(fmt=_num, signed=_signed, table_num=_table_num, bitrate=plot.fmt_bitrate, params=_params, inert=inert,
                        pretty=lambda x: inert(json.dumps(x, indent=2, ensure_ascii=False)), slug=paths.slug,
                        safe_id=paths.safe_id)
     env.globals.update(plot_layout=plot.layout, task_page=paths.task_page, marker_path=plot.marker_path,

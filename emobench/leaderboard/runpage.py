@@ -15,7 +15,7 @@ def confusions(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """One matrix per breakdown of the ``confusion`` records (rows: true ``emotion``, columns:
     ``predicted``), with per-class recall and, where the run reports it, its interval."""
     groups: dict[tuple, dict[tuple[str, str], float]] = {}
-    for m in S.records(doc, "confusion"):
+    for m in S.records(doc, "confusion", baseline=True) + S.records(doc, "confusion"):
         b = S.bd(m)
         if "emotion" not in b or "predicted" not in b:
             continue

@@ -80,9 +80,15 @@ def run_system_key(doc: dict[str, Any]) -> str:
                                        q.get("layout"), ",".join(dict.fromkeys(roles))))
 
 
+def quantizer_label(preset: Any, layout: Any) -> str:
+    """``rvq-demo 8x16``; a preset that names its layout (``rvq-8x32``) is not repeated."""
+    preset, layout = str(preset), str(layout or "")
+    return preset if not layout or layout in preset else f"{preset} {layout}"
+
+
 def run_label(doc: dict[str, Any]) -> str:
     q = doc.get("quantizer") or {}
-    return f"{(doc.get('upstream') or {}).get('name')} · {q.get('name')} {q.get('layout') or ''}".strip()
+    return f"{(doc.get('upstream') or {}).get('name')} · {quantizer_label(q.get('name'), q.get('layout'))}"
 
 
 def continuous_bps(doc: dict[str, Any]) -> float | None:

@@ -57,7 +57,7 @@ def _info(runs: Sequence[Run]) -> dict[str, Any]:
 
 def _point_label(p: C.OpPoint) -> str:
     extra = "".join(f" · {k}={v}" for k, v in p.system.extra)
-    return f"{p.role or 'system'}: {p.system.preset} {p.system.layout}{extra}"
+    return f"{p.role or 'system'}: {Y.quantizer_label(p.system.preset, p.system.layout)}{extra}"
 
 
 def _run_row(run: Run) -> dict[str, Any]:
@@ -89,11 +89,13 @@ def task_view(task: str, runs: Sequence[Run], palette: Palette | None = None) ->
         label = Y.run_label(rs[0].doc)
         labels[key] = label if label not in labels.values() else f"{label} · {paths.safe_id(key)[-8:]}"
     for key in sorted(groups, key=lambda k: (any(r.doc.get("synthetic") for r in groups[k]), labels[k])):
+        if not info.get("figures"):  # a task whose spec draws nothing: its runs table only
+            break
         rs = groups[key]
         panel = Panel(key, "sys-" + paths.safe_id(key), labels[key], rs, synthetic=bool(rs[0].doc.get("synthetic")))
         for spec in info.get("figures") or []:
             g = build_group([r.doc for r in rs], spec, info, fig_prefix=f"{paths.slug(task)}-{panel.dom_id}",
-                            system_label=labels[key], palette=palette)
+                            palette=palette)
             if not any(g.n_series):
                 view.missing.append(f"{labels[key]}: {spec['title']}")
             panel.groups.append(g)

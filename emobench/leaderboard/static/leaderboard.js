@@ -37,13 +37,35 @@
       return (ascending ? c : -c) || x.i - y.i;
     });
     keyed.forEach(function (k) { tbody.appendChild(k.row); });
+    if (table.id) applyFilters(table.id);
   }
 
   function showSynthetic() { return document.body.classList.contains("show-synthetic"); }
 
+  // Long tables show their first rows (data-page-size) and say how many more there are: never silently.
+  function pager(table) {
+    var size = parseInt(table.getAttribute("data-page-size") || "0", 10);
+    if (!size) return null;
+    var button = table.pagerButton;
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "show-all";
+      button.addEventListener("click", function () {
+        table.setAttribute("data-expanded", table.getAttribute("data-expanded") === "1" ? "0" : "1");
+        applyFilters(table.id);
+      });
+      var wrap = table.closest(".table-wrap") || table;
+      wrap.parentNode.insertBefore(button, wrap.nextSibling);
+      table.pagerButton = button;
+    }
+    return { size: size, expanded: table.getAttribute("data-expanded") === "1", button: button };
+  }
+
   function applyFilters(tableId) {
     var table = document.getElementById(tableId);
     if (!table || !table.tBodies[0]) return;
+    var page = pager(table);
     var selects = document.querySelectorAll('select[data-table="' + tableId + '"]');
     var search = document.querySelector('input[data-search][data-table="' + tableId + '"]');
     var query = search ? search.value.trim().toLowerCase().split(/\s+/).filter(Boolean) : [];
@@ -62,11 +84,17 @@
         var text = row.textContent.toLowerCase();
         ok = query.every(function (q) { return text.indexOf(q) >= 0; });
       }
-      row.hidden = !ok;
       if (ok) shown += 1;
+      row.hidden = !ok || (page !== null && !page.expanded && shown > page.size);
     });
+    var visible = page && !page.expanded ? Math.min(shown, page.size) : shown;
+    if (page) {
+      page.button.hidden = shown <= page.size;
+      page.button.textContent = page.expanded ? "Show the first " + page.size + " rows only"
+        : "Show all " + shown + " rows (" + (shown - visible) + " more)";
+    }
     var out = document.querySelector('[data-count="' + tableId + '"]');
-    if (out) out.textContent = shown + " of " + total + " rows";
+    if (out) out.textContent = (visible < shown ? "showing " + visible + " of " : "") + shown + " of " + total + " rows";
   }
 
   function refilterAll() {
@@ -165,6 +193,19 @@
     });
   }
 
+  function initBlocks() {
+    document.querySelectorAll("select[data-block-picker]").forEach(function (sel) {
+      var scope = sel.closest("section") || document;
+      function apply() {
+        scope.querySelectorAll("[data-block]").forEach(function (div) {
+          div.hidden = sel.value !== "all" && div.getAttribute("data-block") !== sel.value;
+        });
+      }
+      sel.addEventListener("change", apply);
+      apply();
+    });
+  }
+
   function initConfusion() {
     var sel = document.querySelector("select[data-confusion]");
     if (!sel) return;
@@ -178,6 +219,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initSynthetic(); initTables(); initPlots(); initPicker(); initConfusion();
+    initSynthetic(); initTables(); initPlots(); initPicker(); initBlocks(); initConfusion();
   });
 })();
