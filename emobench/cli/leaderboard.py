@@ -75,13 +75,18 @@ def validate(
     paths = find_files(files)
     if not paths:
         raise _fail(f"no result files found in {', '.join(map(str, files))}")
-    bad = 0
+    bad = synthetic = 0
     for path in paths:
-        _, problem = check_file(path)
+        doc, problem = check_file(path)
         if problem:
             bad += 1
             typer.echo(f"INVALID {problem}", err=True)
         else:
-            typer.echo(f"ok      {path}")
+            flagged = bool(doc.get("synthetic"))
+            synthetic += flagged
+            typer.echo(f"ok      {path}" + ("  (synthetic: ranked apart from real runs)" if flagged else ""))
+    if synthetic:
+        typer.echo(f"{synthetic} of {len(paths)} file(s) are synthetic (demo corpus or made-up numbers); the site "
+                   "flags them and never ranks them with real runs")
     if bad:
         raise _fail(f"{bad} of {len(paths)} result file(s) are invalid")
