@@ -151,7 +151,7 @@ class TaskSpec(Spec):
     summary_where: dict[str, list[str | int | float]] = Field(default_factory=dict)
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
     figures: list[FigureSpec] = Field(default_factory=list)
-    paper_table: PaperTable | None = None
+    paper_tables: list[PaperTable] = Field(default_factory=list)  # one per table (or metric) of the paper
     claims: list[Claim] = Field(default_factory=list)
     needs_soft_labels: bool = False
     # task params that name further upstreams (e.g. HYFuse's rlr and cbr): resolved and built like -u, each

@@ -236,7 +236,7 @@ def test_labels_add_probe_only_where_systems_collide():
 
 def test_paper_table_sits_beside_the_papers_numbers_in_its_unit():
     doc = _doc("rq4", _rq4_records())
-    table = paper_table.paper_tables(_runs([doc]))
+    [table] = paper_table.paper_tables(_runs([doc]))
     [block] = table["blocks"]
     assert block["columns"][:7] == ["8x32", "8x64", "8x128", "32x2", "32x4", "64x2", "128x2"]
     rows = {r["key"]: {c["column"]: c for c in r["cells"]} for r in block["rows"]}
@@ -246,7 +246,7 @@ def test_paper_table_sits_beside_the_papers_numbers_in_its_unit():
     assert rows["bal"]["8x64"]["ours"] is None and rows["bal"]["8x64"]["paper"] == 0.02
     assert [r["label"] for r in block["rows"]] == ["Bal", "Emo-Q(100)", "Emo-Q(99)"]
     assert table["unit"] == "percentage points" and table["scale"] == 100
-    assert paper_table.paper_tables(_runs([_doc("rq1", _rq1_records())])) is None  # no table in RQ1's spec
+    assert paper_table.paper_tables(_runs([_doc("rq1", _rq1_records())])) == []  # no table in RQ1's spec
 
 
 @pytest.mark.parametrize(("lo", "hi", "expect", "verdict"), [

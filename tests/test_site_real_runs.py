@@ -92,7 +92,8 @@ def test_every_paper_figure_is_drawn_with_its_series_and_intervals(real, task):
 def test_table_1_sits_beside_the_papers_with_the_bitrate_used(real):
     html = (real["site"] / "task-rq4.html").read_text()
     view = task_view("rq4", [r for r in real["runs"] if r.doc["task"] == "rq4"])
-    [block] = view.table["blocks"]
+    [table] = view.tables
+    [block] = table["blocks"]
     cells = {(row["key"], c["column"]): c for row in block["rows"] for c in row["cells"]}
     for role in ("bal", "emoq-100", "emoq-99"):
         for layout in ("8x32", "32x2"):

@@ -137,14 +137,16 @@ def test_a_router_as_the_system(tmp_path):
 
 def test_the_spec_types_both_paper_tables_once():
     spec = tasks.get("crossling-ser").spec
-    table = spec.paper_table
+    table3, table2 = spec.paper_tables
     corpora = ["aesdd", "cafe", "demos", "emodb", "emomatch", "emovo", "eyase", "oreau", "shemo"]
-    assert list(table.values) == [*corpora, "mean"] and table.scale == 100 and table.column_key == "upstream_probe"
-    assert all(len(table.values[c]) == 7 for c in corpora)  # Table 3: AST + six models at their best classifier
-    assert len(table.values["mean"]) == 18  # Table 2: six models x three classifiers
-    assert table.values["oreau"]["whisper-medium/crossling-linear"] == 95.22
-    assert table.values["mean"]["wav2vec2/crossling-multilayer"] == 57.50
-    ups = {k.split("/")[0] for row in table.values.values() for k in row if k != "ast"}
+    assert list(table3.values) == corpora and table3.scale == 100 and table3.column_key == "upstream_probe"
+    assert all(len(table3.values[c]) == 7 for c in corpora)  # Table 3: AST + six models at their best classifier
+    assert len(table2.values) == 18 and table2.row_key == "upstream_probe"  # Table 2: six models x 3 classifiers
+    assert all(list(v) == ["mean"] for v in table2.values.values())
+    assert table3.values["oreau"]["whisper-medium/crossling-linear"] == 95.22
+    assert table2.values["wav2vec2/crossling-multilayer"]["mean"] == 57.50
+    ups = {k.split("/")[0] for row in table3.values.values() for k in row if k != "ast"} | {
+        k.split("/")[0] for k in table2.values}
     from emobench.registries import upstreams
 
     assert {n: upstreams.get(n).spec.languages for n in sorted(ups)} == {
@@ -188,11 +190,23 @@ def test_emobench_run_crossling_ser_on_fake_trees(tmp_path):
     assert {m["breakdown"]["corpus"] for m in f1} == {"emovo", "shemo", "mean"}
     assert {m["breakdown"]["upstream_probe"] for m in f1} == {"fbank/crossling-linear"}
     assert all(m["unit"] == "fraction" and 0 <= m["value"] <= 1 for m in f1)
-    assert {m["breakdown"]["corpus"] for m in f1} - {"mean"} <= set(doc["task_info"]["paper_table"]["values"])
+    assert {m["breakdown"]["corpus"] for m in f1} - {"mean"} <= set(doc["task_info"]["paper_tables"][0]["values"])
     depths = {m["breakdown"]["depth"] for m in doc["metrics"] if m["name"] == "speaker_accuracy" and
               m["breakdown"].get("corpus") == "mean" and "depth" in m["breakdown"]}
     assert depths == set(range(1, 9))  # rvq-demo, the fbank preset: 8 stages
     assert doc["protocol"]["languages"] == ["fa", "it"]
+    # the site's Table 3 reads our continuous records beside the paper's numbers (its where: continuous)
+    from emobench.leaderboard.collect import Run
+    from emobench.leaderboard.paper_table import paper_tables
+
+    table3, table2 = paper_tables([Run(doc, path, doc["schema_version"])])
+    cells = {(r["key"], c["column"]): c for r in table3["blocks"][0]["rows"] for c in r["cells"]}
+    assert cells[("emovo", "fbank/crossling-linear")]["ours"] == pytest.approx(
+        100 * next(m["value"] for m in f1 if m["breakdown"]["corpus"] == "emovo"))
+    assert cells[("emovo", "whisper-small/crossling-linear")]["paper"] == 41.05
+    assert not table3["signed"]  # absolute F1: no "+" signs
+    means = {(r["key"], c["column"]): c for r in table2["blocks"][0]["rows"] for c in r["cells"]}
+    assert means[("fbank/crossling-linear", "mean")]["ours"] is not None
     # the paper's protocol alone (no quantizer): the weight-free floor of Tables 2-3
     result = CliRunner().invoke(app, [*args, "-T", "quantize=false"], terminal_width=200)
     assert result.exit_code == 0, result.output

@@ -5,6 +5,7 @@ to end with a tiny wav2vec 2.0 and a tiny EnCodec on a fake CREMA-D tree."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -167,6 +168,17 @@ def test_emobench_run_hyfuse_with_wav2vec2_and_encodec(tmp_path, models):
     assert {m["breakdown"]["probe"] for m in accs} == {"hyfuse", "concat-fusion"}
     assert all(0 <= m["value"] <= 1 and m["unit"] == "fraction" for m in accs)
     assert any("cbr_params={pad_to_s: 0.250}" in n for n in doc["notes"])
+    # the pair, not -u, names the run; it trains its own models, so the result names no probe
+    assert doc["system"] == "wav2vec2+encodec" and doc["run_id"].startswith("hyfuse-wav2vec2-encodec-")
+    assert doc["probe"] is None
+    # the site: every table of the paper (Tables 1-2, accuracy and F1), ours in the pair's row
+    from emobench.leaderboard import build_site
+
+    build_site([tmp_path / "out"], tmp_path / "site")
+    page = (tmp_path / "site" / "task-hyfuse.html").read_text()
+    titles = re.findall(r'<h2 id="pt-h\d+">(.*?)</h2>', page)
+    assert len(titles) == 8 and titles[0] == "Table 2: HYFuse accuracy" and "Table 1" in titles[-1]
+    assert "<caption>wav2vec2+encodec</caption>" in page and "[, ]" not in page and "probe —" not in page
 
 
 def test_pad_to_s_encodes_the_padding_and_masked_pooling_refuses_it(tmp_path, models):

@@ -99,7 +99,9 @@ def test_the_result_says_what_was_pretrained_on_what_and_for_how_long(finetuned)
     pre = next(n for n in doc["notes"] if n.startswith("pre-training"))
     assert "30 steps" in pre and "40 steps" in pre and "ravdess (80 utterances)" in pre and "VoxCeleb2" in pre
     assert any("pre-trained (without labels) on 80 utterances of this corpus" in n for n in doc["notes"])
-    assert doc["task_info"]["paper_table"]["values"]["patch-tf"]["ravdess"] == 76.7
+    acc, f1, table1 = doc["task_info"]["paper_tables"]
+    assert acc["values"]["patch-tf"]["ravdess"] == 76.7 and f1["values"]["frame+query2emo"]["ravdess"] == 84.4
+    assert table1["values"]["frozen"] == {"ravdess": 57.6} and acc["row_labels"] == f1["row_labels"]
 
 
 def test_frozen_encoder_trails_and_finetuned_models_are_cached(pretrained, finetuned):

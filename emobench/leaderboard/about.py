@@ -66,3 +66,9 @@ def metrics(runs: Sequence[Run]) -> list[dict[str, Any]]:
     for e in out.values():
         e["tasks"].sort(key=paths.task_sort_key)
     return sorted(out.values(), key=lambda e: e["name"])
+
+
+def ci_levels(runs: Sequence[Run]) -> str:
+    """The interval levels the runs recorded (``ci_level``), e.g. "95%"; files from before it: 95%."""
+    levels = sorted({float(r.doc.get("ci_level") or 0.95) for r in runs}) or [0.95]
+    return " / ".join(f"{100 * v:g}%" for v in levels)

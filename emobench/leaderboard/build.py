@@ -196,6 +196,7 @@ def build_site(result_dirs: Iterable[str | Path], out_dir: str | Path, *, title:
         _write(staging / "claims.html", env.get_template("claims.html.j2").render(root="", claims=results, **ctx))
         _write(staging / "about.html", env.get_template("about.html.j2").render(
             root="", about_tasks=about.tasks(runs), metrics=about.metrics(runs), about=about,
+            ci_levels=about.ci_levels(runs),
             column_docs=COLUMN_DOCS, **ctx))
         _write(staging / "index.html", env.get_template("index.html.j2").render(
             root="", ov=_overview(runs), ignored=col.ignored, duplicates=col.duplicates,

@@ -29,21 +29,30 @@ def _cell(items: list[tuple[dict[str, Any], dict[str, Any]]], scale: float) -> d
             "bitrate": _mean(rates), "depths": depths}
 
 
-def paper_tables(runs: Sequence[Run]) -> dict[str, Any] | None:
-    """The table of the task these runs share, one block per (upstream, probe); None if its spec has none."""
-    spec = next(((r.doc.get("task_info") or {}).get("paper_table") for r in runs
-                 if (r.doc.get("task_info") or {}).get("paper_table")), None)
-    if not spec:
-        return None
+def specs_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A result's paper tables (files from before ``paper_tables`` hold one ``paper_table``)."""
+    info = doc.get("task_info") or {}
+    return list(info.get("paper_tables") or ([info["paper_table"]] if info.get("paper_table") else []))
+
+
+def paper_tables(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Every paper table of the task these runs share (its spec's order), each with one block per
+    (system, probe); empty when the spec has none."""
+    specs = next((specs_of(r.doc) for r in runs if specs_of(r.doc)), [])
+    return [_table(spec, runs) for spec in specs]
+
+
+def _table(spec: dict[str, Any], runs: Sequence[Run]) -> dict[str, Any]:
     row_key, col_key, scale = spec["row_key"], spec["column_key"], float(spec.get("scale") or 1.0)
     values: dict[str, dict[str, float]] = spec.get("values") or {}
+    where = spec.get("where") or {}
+    continuous = str(where.get("condition")) == "continuous"  # the paper's numbers are continuous features'
     blocks: dict[tuple[str, str], dict[tuple[str, str], list]] = {}
     for run in runs:
         doc = run.doc
-        recs = S.records(doc, spec["metric"])
-        recs = S.reduce_overall(S.where(recs, S.resolve_depths(recs, spec.get("where") or {})),
-                                {row_key, col_key, *(spec.get("where") or {})})
-        block = blocks.setdefault((str(doc["upstream"]["name"]), Y.probe_of(doc)[0]), {})
+        recs = S.records(doc, spec["metric"], baseline=continuous)
+        recs = S.reduce_overall(S.where(recs, S.resolve_depths(recs, where)), {row_key, col_key, *where})
+        block = blocks.setdefault((Y.system_name(doc), Y.probe_of(doc)[0] if doc.get("probe") else ""), {})
         for r in recs:
             b = S.bd(r)
             if row_key in b and col_key in b:
@@ -56,9 +65,12 @@ def paper_tables(runs: Sequence[Run]) -> dict[str, Any] | None:
         cols = paper_cols + sorted({c for _, c in cells} - set(paper_cols))
         out.append({"upstream": upstream, "probe": probe, "columns": cols, "rows": [
             {"key": row, "label": (spec.get("row_labels") or {}).get(row, row), "cells": [
-                {**(_cell(cells[(row, col)], scale) if (row, col) in cells else {"ours": None, "lo": None, "hi": None, "n": 0, "bitrate": None, "depths": []}),
+                {**(_cell(cells[(row, col)], scale) if (row, col) in cells else EMPTY),
                  "paper": (values.get(row) or {}).get(col), "column": col} for col in cols]}
             for row in rows]})
     signed = any(v < 0 for row in values.values() for v in row.values())  # a change: show its sign
     return {"title": spec.get("title", ""), "unit": spec.get("unit", ""), "scale": scale, "signed": signed,
             "paper_upstream": spec.get("upstream", ""), "metric": spec["metric"], "blocks": out}
+
+
+EMPTY = {"ours": None, "lo": None, "hi": None, "n": 0, "bitrate": None, "depths": []}

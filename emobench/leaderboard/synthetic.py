@@ -63,9 +63,9 @@ def _records(task: str, g: R.Gen, qs: list[dict], fps: float) -> list[dict[str, 
     if task == "rq1":
         return [r for c in CORPORA[task] for r in R.rq1(g, q["n_stages"], q["codebook_size"], c, bps)]
     if task == "rq2":
-        return [r for c in CORPORA[task] for r in R.rq2(g, q["n_stages"], c)]
+        return [r for c in CORPORA[task] for r in R.rq2(g, q["n_stages"], c, bps)]
     if task == "rq3":
-        return R.rq3(g, q["n_stages"], CORPORA[task][0])
+        return R.rq3(g, q["n_stages"], CORPORA[task][0], bps)
     if task == "rq4":
         return R.rq4(g, list(dict.fromkeys(x["layout"] for x in qs)), CORPORA[task], fps)
     return R.ood_ser(g, q["n_stages"], CORPORA[task], bps)

@@ -75,7 +75,7 @@ def rq1(g: Gen, n_stages: int, k: int, corpus: str, bps: list[float]) -> list[di
     return out
 
 
-def rq2(g: Gen, n_stages: int, corpus: str) -> list[dict]:
+def rq2(g: Gen, n_stages: int, corpus: str, bps: list[float]) -> list[dict]:
     cont = 0.45 + 0.45 * g.strength
     per = g.n // len(EMOTIONS)
     out = [metric("recall", g.val(cont + GAP[e]), n=per, emotion=e, condition="continuous", corpus=corpus)
@@ -104,6 +104,7 @@ def rq2(g: Gen, n_stages: int, corpus: str) -> list[dict]:
                 out.append(g.rec(name, sum(vs) / len(vs), half=0.03, **at))
             if diffs:
                 out.append(g.rec("matched_recall_diff", sum(diffs) / len(diffs), half=0.04, **at))
+            out.append(metric("bitrate", bps[d - 1], **at))  # oracle books: frame codes only
     for role, shift in (("balanced", 0.0), ("specific", -0.03)):
         for e in EMOTIONS:
             for cond in ("matched", "unmatched"):
@@ -117,7 +118,7 @@ def rq2(g: Gen, n_stages: int, corpus: str) -> list[dict]:
 RQ3_GAIN = {"balanced": 0.0, "specific": 0.03, "biased-95": 0.035, "biased-99": 0.04}
 
 
-def rq3(g: Gen, n_stages: int, corpus: str = "iemocap") -> list[dict]:
+def rq3(g: Gen, n_stages: int, corpus: str, bps: list[float], duration_s: float = 3.0) -> list[dict]:
     out = []
     depths = list(range(1, n_stages + 1))
 
@@ -140,6 +141,7 @@ def rq3(g: Gen, n_stages: int, corpus: str = "iemocap") -> list[dict]:
             js, top2 = base[(d, s)]
             at = {"corpus": corpus, "depth": d, "role": "balanced", "stratum": s}
             out += [g.rec("js_divergence", js, half=0.02, n=counts[s], **at), g.rec("top2_accuracy", top2, n=counts[s], **at)]
+        out.append(metric("bitrate", bps[d - 1], corpus=corpus, depth=d, role="balanced"))
     for role in ("specific", "biased-95", "biased-99"):
         for d in depths:
             for routing in ("oracle", "emoq"):
@@ -151,6 +153,8 @@ def rq3(g: Gen, n_stages: int, corpus: str = "iemocap") -> list[dict]:
                             g.rec("js_divergence_diff", js - base[(d, s)][0], half=0.012, n=counts[s], **at),
                             g.rec("top2_accuracy", top2, n=counts[s], **at),
                             g.rec("top2_accuracy_diff", top2 - base[(d, s)][1], half=0.04, n=counts[s], **at)]
+                route = math.log2(len(EMOTIONS)) / duration_s if routing == "emoq" else 0.0
+                out.append(metric("bitrate", bps[d - 1] + route, corpus=corpus, depth=d, role=role, routing=routing))
                 if routing == "emoq":
                     out.append(g.rec("route_accuracy", g.val(0.4 + 0.3 * g.strength), corpus=corpus, depth=d, role=role))
     return out
@@ -160,6 +164,8 @@ def rq4(g: Gen, layouts: list[str], ood: list[str], fps: float, duration_s: floa
     f1 = 0.35 + 0.45 * g.strength
     out = [g.rec("macro_f1", g.val(f1), n=g.n, corpus=c, condition="continuous") for c in ood]
     cont = {c: out[i]["value"] for i, c in enumerate(ood)}
+    out.append(g.rec("macro_f1", sum(cont.values()) / len(ood), half=0.02, n=len(ood), corpus="mean",
+                     condition="continuous"))
     for i, layout in enumerate(layouts):
         n_stages, k = (int(x) for x in layout.split("x"))
         chosen: dict[str, dict[str, float]] = {}
@@ -179,6 +185,8 @@ def rq4(g: Gen, layouts: list[str], ood: list[str], fps: float, duration_s: floa
                         g.rec("macro_f1_delta", v - cont[c], half=0.02, n=g.n, **here)]
                 if role != "bal":
                     out.append(g.rec("route_accuracy", g.val(v + 0.02), n=g.n, **here))
+            out.append(g.rec("macro_f1", sum(chosen[role].values()) / len(ood), half=0.02, n=len(ood), corpus="mean",
+                             condition="quantized", depth=best, **at))
             deltas = [chosen[role][c] - cont[c] for c in ood]
             out.append(metric("macro_f1_delta", sum(deltas) / len(deltas), ci=(min(deltas) - 0.01, max(deltas) + 0.01),
                               std=float(max(deltas) - min(deltas)) / 2, n=len(ood), corpus="mean", depth=best, **at))

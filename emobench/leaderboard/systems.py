@@ -43,6 +43,12 @@ def family(q: dict[str, Any]) -> str:
     return kind
 
 
+def system_name(doc: dict[str, Any]) -> str:
+    """What the run evaluated: the task's own name for it where the run's upstream is not the system
+    (HYFuse's ``wav2vec2+encodec`` pair, ``fbank on encodec audio``), else the upstream."""
+    return str(doc.get("system") or (doc.get("upstream") or {}).get("name"))
+
+
 def probe_of(doc: dict[str, Any]) -> tuple[str, bool | None]:
     probe = doc.get("probe") or {}
     return str(probe.get("name") or "—"), probe.get("trained")
@@ -67,7 +73,7 @@ class SystemId:
 def system_id(doc: dict[str, Any], role: Any = None, layout: Any = None, extra: tuple = ()) -> SystemId:
     up = doc.get("upstream") or {}
     q = fitted(doc, role, layout)
-    return SystemId(str(up.get("name")), up.get("layer"), probe_of(doc)[0], str(q.get("preset")),
+    return SystemId(system_name(doc), up.get("layer"), probe_of(doc)[0], str(q.get("preset")),
                     str(layout or q.get("layout") or ""), tuple(extra))
 
 
@@ -76,7 +82,7 @@ def run_system_key(doc: dict[str, Any]) -> str:
     up = doc.get("upstream") or {}
     roles = [f"{q.get('role')}={q.get('preset')}" for q in doc.get("quantizers") or [] if isinstance(q, dict)]
     q = doc.get("quantizer") or {}
-    return " · ".join(str(x) for x in (up.get("name"), up.get("layer"), probe_of(doc)[0], q.get("name"),
+    return " · ".join(str(x) for x in (system_name(doc), up.get("layer"), probe_of(doc)[0], q.get("name"),
                                        q.get("layout"), ",".join(dict.fromkeys(roles))))
 
 
@@ -88,7 +94,9 @@ def quantizer_label(preset: Any, layout: Any) -> str:
 
 def run_label(doc: dict[str, Any]) -> str:
     q = doc.get("quantizer") or {}
-    return f"{(doc.get('upstream') or {}).get('name')} · {quantizer_label(q.get('name'), q.get('layout'))}"
+    if doc.get("system") and not doc.get("quantizers"):
+        return str(doc["system"])
+    return f"{system_name(doc)} · {quantizer_label(q.get('name'), q.get('layout'))}"
 
 
 def continuous_bps(doc: dict[str, Any]) -> float | None:

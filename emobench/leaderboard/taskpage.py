@@ -37,7 +37,7 @@ class TaskView:
     task: str
     info: dict[str, Any]
     panels: list[Panel] = field(default_factory=list)
-    table: dict[str, Any] | None = None
+    tables: list[dict[str, Any]] = field(default_factory=list)  # the spec's paper tables beside ours
     runs: list[dict[str, Any]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
@@ -103,6 +103,6 @@ def task_view(task: str, runs: Sequence[Run], palette: Palette | None = None) ->
     real = [p for p in view.panels if not p.synthetic] or view.panels
     for p in real[:DEFAULT_SHOWN]:
         p.shown = True
-    view.table = paper_tables(runs)
+    view.tables = paper_tables(runs)
     view.runs = [_run_row(r) for r in sorted(runs, key=lambda r: (bool(r.doc.get("synthetic")), r.run_id))]
     return view

@@ -15,8 +15,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+CI_LEVEL = 0.95  # every interval emobench writes (results record it as ci_level)
+ALPHA = 0.05
 
-def percentile_interval(stats: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
+
+def percentile_interval(stats: np.ndarray, alpha: float = ALPHA) -> tuple[float, float]:
     stats = np.asarray(stats, dtype=np.float64)
     stats = stats[np.isfinite(stats)]
     if not len(stats):
@@ -46,7 +49,7 @@ class Bootstrap:
     """``n_boot`` resamples of the clusters of N items (``groups [N]``; None: each item its own)."""
 
     def __init__(self, groups: Sequence | None, n_items: int, *, n_boot: int = 1000, seed: int = 0,
-                 alpha: float = 0.05):
+                 alpha: float = ALPHA):
         if n_boot < 1:
             raise ValueError(f"n_boot must be >= 1, got {n_boot}")
         labels = np.arange(n_items) if groups is None else np.asarray(groups)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from emobench.errors import EmobenchError
+from emobench.metrics.bootstrap import CI_LEVEL
 
 SYNTHETIC_NOTE = "SYNTHETIC DATA: computed on emobench's generated demo corpus, not real speech."
 
@@ -31,7 +32,7 @@ def task_info(spec) -> dict[str, Any]:
         "metrics": {k: v.model_dump() for k, v in task_metrics(spec).items()},
         "roles": {k: r.description for k, r in spec.roles.items()},
         "figures": [f.model_dump() for f in spec.figures],
-        "paper_table": spec.paper_table.model_dump() if spec.paper_table else None,
+        "paper_tables": [t.model_dump() for t in spec.paper_tables],
         "claims": [c.model_dump() for c in spec.claims],
     }
 
@@ -100,6 +101,7 @@ def build(*, resolved, run_hash: str, spec, corpora: dict, fingerprints: dict[st
         "schema_version": SCHEMA_VERSION,
         "run_id": f"{spec.name}-{re.sub(r'[^A-Za-z0-9._]+', '-', system).strip('-')}-{run_hash[:10]}",
         "system": first.system,
+        "ci_level": CI_LEVEL,  # of every ci_low/ci_high below (percentile bootstrap)
         "run_hash": run_hash,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "task": spec.name,

@@ -75,7 +75,8 @@ RESULT_SCHEMA: dict[str, Any] = {
                     "type": "object", "required": ["unit", "direction"],
                     "properties": {"direction": {"enum": ["higher", "lower", "none"]}}}},
                 "figures": {"type": "array", "items": {"type": "object", "required": ["id", "title", "metric"]}},
-                "paper_table": {"type": ["object", "null"]},
+                "paper_table": {"type": ["object", "null"]},  # files written before paper_tables
+                "paper_tables": {"type": "array", "items": {"type": "object", "required": ["metric", "values"]}},
                 "claims": {"type": "array"},
             },
         },
@@ -104,6 +105,8 @@ RESULT_SCHEMA: dict[str, Any] = {
         "quantizers": {"type": "array", "items": {"type": "object", "required": ["role", "preset", "layout"]}},
         "extra_upstreams": {"type": "object", "additionalProperties": {"type": "object", "required": ["name", "dim"]}},
         "probe": {"type": ["object", "null"]},
+        "system": {"type": ["string", "null"]},
+        "ci_level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
         "corpora": {
             "type": "array",
             "items": {

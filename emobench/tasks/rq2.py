@@ -119,6 +119,7 @@ class RQ2(Task):
                     spec = evaluate(q_spec, fs, test, inputs.layer, probe=probe, depths=bal.depths,
                                     progress=inputs.progress)
                 bd = {"corpus": corpus, "fold": fold}
+                fr = float(inputs.upstream.frame_rate_hz)
                 cont = inputs.probes.proba(probe, fs, test)
                 for i, lab in enumerate(labels):
                     if (y == i).any():
@@ -131,6 +132,8 @@ class RQ2(Task):
                     metrics += routing_records(y, [bal_pred] * len(labels), labels, boot, depth=d, role="balanced", **bd)
                     metrics += routing_records(y, spec_preds, labels, boot, depth=d, role="specific", **bd)
                     metrics += diff_records(y, spec_preds, bal_pred, labels, boot, depth=d, role="specific", **bd)
+                    for role, q in (("balanced", q_bal), ("specific", q_spec)):  # oracle books: no route sent
+                        metrics.append(rec("bitrate", q.bits_per_frame(d) * fr, depth=d, role=role, **bd))
                     preds.append(frame(test, labels, bal.probs[d], role="balanced", depth=d, corpus=corpus, fold=fold))
                     for lab, b in zip(labels, books, strict=True):
                         preds.append(frame(test, labels, b.probs[d], role="specific", book=lab, depth=d, corpus=corpus,

@@ -26,6 +26,7 @@ from emobench.tasks.base import Task, TaskOutput
 from emobench.tasks.inputs import TaskInputs
 from emobench.tasks.predictions import frame
 from emobench.tasks.records import bootstrap_for, rec
+from emobench.tasks.scoring import bitrate, mean_duration
 from emobench.tasks.sweep import evaluate, routed_probs
 from emobench.tasks.training import plan_codebooks
 
@@ -127,12 +128,16 @@ class RQ3(Task):
         with inputs.timer("evaluate"):
             bal = evaluate(q_bal, fs, test, inputs.layer, probe=probe, progress=inputs.progress)
         base = {}
+        fr = float(inputs.upstream.frame_rate_hz)
+        duration = mean_duration(fs, test, fr)  # an Emo-Q route's bits are sent once per utterance
         for d in bal.depths:
             recs, base[d] = soft_records(bal.probs[d], p_true, strata, boot, depth=d, role="balanced", **bd)
             metrics += recs
+            metrics.append(rec("bitrate", q_bal.bits_per_frame(d) * fr, depth=d, role="balanced", **bd))
             preds.append(frame(test, labels, bal.probs[d], role="balanced", depth=d, stratum=strata))
         for role in [r for r in inputs.quantizers.roles if r != "balanced"]:
             q = inputs.quantizers.fit(role, fs, plan[role], layer=inputs.layer)
+            fit = inputs.quantizers.fitted[-1]
             with inputs.timer("evaluate"):
                 ev = evaluate(q, fs, test, inputs.layer, probe=probe, depths=bal.depths, progress=inputs.progress)
             order = {e: i for i, e in enumerate(ev.books)}
@@ -144,6 +149,8 @@ class RQ3(Task):
                     recs, _ = soft_records(probs, p_true, strata, boot, base=base[d], depth=d, role=role,
                                            routing=routing, **bd)
                     metrics += recs
+                    sent = bitrate(fit, d, fr, duration) if routing == "emoq" else q.bits_per_frame(d) * fr
+                    metrics.append(rec("bitrate", sent, depth=d, role=role, routing=routing, **bd))  # oracle: no route
                     if routing == "emoq":
                         hit = (choice == oracle).astype(np.float64)
                         metrics.append(rec("route_accuracy", hit.mean(), ci=boot.mean(hit), n=len(hit), depth=d,

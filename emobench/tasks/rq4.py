@@ -86,6 +86,7 @@ class RQ4(Task):
         metrics = [rec("macro_f1", _f1(ys[k], cont[k], c), ci=boots[k].stat(ys[k], cont[k], c, "macro_f1"),
                        n=len(ys[k]), corpus=k, condition="continuous") for k in boots]
         preds = [frame(sets[k], labels, None, pred=cont[k], corpus=k, condition="continuous") for k in boots]
+        metrics += self._mean_f1(ys, cont, boots, c, condition="continuous")
         for layout in self.layouts:
             n_stages, size = parse_layout(layout)
             chosen: dict[str, dict[str, np.ndarray]] = {}
@@ -119,6 +120,7 @@ class RQ4(Task):
                     preds.append(frame(sets[k], labels, None, pred=pred, corpus=k, condition="quantized", depth=best,
                                        **bd))
                 metrics += self._mean_over_ood(ys, chosen[role], cont, boots, c, "macro_f1_delta", depth=best, **bd)
+                metrics += self._mean_f1(ys, chosen[role], boots, c, condition="quantized", depth=best, **bd)
                 metrics.append(rec("bitrate", bitrate(inputs.quantizers.fitted[-1], best, fr, duration), depth=best,
                                    corpus="mean", **bd))
                 metrics.append(rec("selected_depth", best, **bd))
@@ -143,6 +145,16 @@ class RQ4(Task):
             predictions=pd.concat(preds, ignore_index=True),
             notes=notes,
         )
+
+    @staticmethod
+    def _mean_f1(ys, pred: dict, boots, c: int, **bd) -> list[dict]:
+        """Macro-F1 averaged over the OOD corpora (corpus=mean: what Table 1's deltas are taken from), its
+        interval from independent per-corpus resamples, the spread between corpora (std)."""
+        per = [_f1(ys[k], pred[k], c) for k in boots]
+        resampled = np.mean([boots[k].resampled_stat(ys[k], pred[k], c, "macro_f1") for k in boots], 0)
+        first = next(iter(boots.values()))
+        return [rec("macro_f1", float(np.mean(per)), ci=first.interval(resampled), std=float(np.std(per)), n=len(per),
+                    corpus="mean", **bd)]
 
     @staticmethod
     def _mean_over_ood(ys, pred: dict, other: dict, boots, c: int, name: str, **bd) -> list[dict]:
