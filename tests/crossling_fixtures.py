@@ -149,3 +149,16 @@ def make_shemo(root: Path) -> Path:
     write_wav(root / "male" / "M01X01.wav")  # unknown emotion letter
     write_wav(root / "male" / "M1A01.wav")  # not in the format
     return root
+
+
+def make_trees(root: Path) -> tuple[Path, Path]:
+    """Small EMOVO and ShEMO trees (6 speakers each, 3 clips per emotion) for end-to-end CLI runs."""
+    for actor in ("f1", "f2", "f3", "m1", "m2", "m3"):  # EMOVO: <actor>/emo-actor-sentence.wav
+        for emo in EMOVO_EMOTIONS:
+            for sentence in ("b1", "l2", "n3"):
+                write_wav(root / "emovo" / "EMOVO" / actor / f"{emo}-{actor}-{sentence}.wav")
+    for speaker in ("F01", "F02", "F03", "M01", "M02", "M03"):  # ShEMO: {female,male}/GSSENN.wav
+        for e in "AFHNSW":
+            for n in ("01", "02", "03"):
+                write_wav(root / "shemo" / ("female" if speaker[0] == "F" else "male") / f"{speaker}{e}{n}.wav")
+    return root / "emovo", root / "shemo"

@@ -45,11 +45,14 @@ def test_the_readme_has_examples_of_every_command():
 def world(tmp_path_factory):
     """Fake corpus trees for every /data path, a result folder, and a working directory."""
     from corpora_fixtures import make_cremad, make_iemocap, make_ravdess
+    from crossling_fixtures import make_trees
 
     base = tmp_path_factory.mktemp("readme")
     make_cremad(base / "CREMA-D")  # returns its vote table; the tree is the folder
     trees = {"/data/CREMA-D": base / "CREMA-D", "/data/RAVDESS": make_ravdess(base / "RAVDESS"),
              "/data/IEMOCAP_full_release": make_iemocap(base / "IEMOCAP")}
+    trees["/data/EMOVO"], trees["/data/ShEMO"] = make_trees(base / "crossling")
+
     work = base / "work"
     (work / "leaderboard").mkdir(parents=True)
     shutil.copytree(ROOT / "leaderboard" / "results", work / "leaderboard" / "results")

@@ -156,22 +156,9 @@ def test_the_spec_types_both_paper_tables_once():
 
 
 # -- end to end: fake release trees through the CLI ------------------------------------------------------
-def make_trees(root):
-    from corpora_fixtures import write_wav
-    from crossling_fixtures import EMOVO_EMOTIONS
-
-    for actor in ("f1", "f2", "f3", "m1", "m2", "m3"):  # EMOVO: <actor>/emo-actor-sentence.wav
-        for emo in EMOVO_EMOTIONS:
-            for sentence in ("b1", "l2", "n3"):
-                write_wav(root / "emovo" / "EMOVO" / actor / f"{emo}-{actor}-{sentence}.wav")
-    for speaker in ("F01", "F02", "F03", "M01", "M02", "M03"):  # ShEMO: {female,male}/GSSENN.wav
-        for e in "AFHNSW":
-            for n in ("01", "02", "03"):
-                write_wav(root / "shemo" / ("female" if speaker[0] == "F" else "male") / f"{speaker}{e}{n}.wav")
-    return root / "emovo", root / "shemo"
-
-
 def test_emobench_run_crossling_ser_on_fake_trees(tmp_path):
+    from crossling_fixtures import make_trees
+
     from emobench.cli.main import app
     from emobench.results import read_result
 
