@@ -7,14 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-
-def _interval(stats: np.ndarray, alpha: float) -> tuple[float, float]:
-    stats = np.asarray(stats, dtype=np.float64)
-    stats = stats[np.isfinite(stats)]
-    if not len(stats):
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return float(lo), float(hi)
+from emobench.metrics.bootstrap import percentile_interval as _interval
 
 
 def bootstrap_ci(

@@ -11,7 +11,6 @@ the weights of the epoch with the best validation score.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,7 +19,7 @@ from torch import nn
 
 from emobench.probes.base import ProbeError, TorchProbe, check_labels
 from emobench.probes.sequences import ArraySequences, Sequences, batch_rows, frame_stats, pad
-from emobench.probes.train import class_weights, make_optimizer, param_groups, score_logits
+from emobench.probes.train import class_weights, run_epochs, score_logits
 
 INFER_BUDGET = 2**24  # padded values per inference batch (64 MB of float32)
 
@@ -131,39 +130,17 @@ def _finite(items: list[np.ndarray]) -> list[np.ndarray]:
 def train_sequences(model: nn.Module, train: Sequences, y_train: np.ndarray, val: Sequences | None, y_val, cfg, *,
                     n_classes: int, device: torch.device, seed: int,
                     lr_scales: dict[str, float] | None = None) -> dict[str, Any]:
-    """Train ``model(x, mask)`` in place on padded minibatches; the history of ``train_loop``."""
+    """Train ``model(x, mask)`` in place on padded minibatches; the history of ``run_epochs``."""
     yt = torch.as_tensor(y_train, device=device)
     weight = class_weights(y_train, n_classes, cfg, device)
-    opt = make_optimizer(param_groups(model, cfg, lr_scales), cfg)
-    gen = torch.Generator(device="cpu").manual_seed(seed)  # minibatch order, identical on CPU and CUDA
-    n = len(train)
-    bs = n if cfg.batch_size <= 0 else min(cfg.batch_size, n)
-    best, best_epoch, best_state, since = -np.inf, -1, None, 0
-    steps_per_epoch = -(-n // bs)
-    epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
-    model.train()
-    epoch = 0
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            x, mask = pad(_finite(train.gather(idx.tolist())), device)
-            loss = nn.functional.cross_entropy(model(x, mask), yt[idx.to(device)], weight=weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        if val is None:
-            continue
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        x, mask = pad(_finite(train.gather(idx.tolist())), device)
+        return nn.functional.cross_entropy(model(x, mask), yt[idx.to(device)], weight=weight)
+
+    def val_score() -> float:
         logits = torch.as_tensor(_logits(model, val, device, n_classes), device=device)
-        score = score_logits(logits, y_val, cfg.select_on, n_classes)
-        if score > best:
-            best, best_epoch, since = score, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            since += 1
-            if since >= cfg.patience and (epoch + 1) * steps_per_epoch >= cfg.min_steps:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return {"epochs_run": epoch + 1, "best_epoch": best_epoch + 1 if best_state is not None else epoch + 1,
-            "best_val": None if best_state is None else float(best), "select_on": cfg.select_on}
+        return score_logits(logits, y_val, cfg.select_on, n_classes)
+
+    return run_epochs(model, len(train), batch_loss, None if val is None else val_score, cfg, seed=seed,
+                      lr_scales=lr_scales)

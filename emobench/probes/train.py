@@ -4,6 +4,7 @@ the epoch with the best validation score (early stopping after ``patience`` epoc
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -75,15 +76,29 @@ def class_weights(y_train: np.ndarray, n_classes: int, cfg, device) -> torch.Ten
 def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val, y_val, cfg, *,
                n_classes: int, device: torch.device, seed: int,
                lr_scales: dict[str, float] | None = None) -> dict[str, Any]:
-    """Train ``model`` in place; returns a small history (best epoch and score, epochs run).
-    ``lr_scales`` maps a parameter-name fragment to a learning-rate multiplier (no weight decay)."""
+    """Train ``model`` in place on array inputs; returns a small history (best epoch and score, epochs
+    run). ``lr_scales`` maps a parameter-name fragment to a learning-rate multiplier (no weight decay)."""
     Xt = torch.as_tensor(X_train, device=device)  # [N, *item]
     yt = torch.as_tensor(y_train, device=device)
     Xv = torch.as_tensor(X_val, device=device) if X_val is not None else None
     weight = class_weights(y_train, n_classes, cfg, device)
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        idx = idx.to(device)
+        return nn.functional.cross_entropy(model(Xt[idx]), yt[idx], weight=weight)
+
+    val_score = None if Xv is None else (lambda: _score(model, Xv, y_val, cfg.select_on, n_classes))
+    return run_epochs(model, len(Xt), batch_loss, val_score, cfg, seed=seed, lr_scales=lr_scales)
+
+
+def run_epochs(model: nn.Module, n: int, batch_loss: Callable[[torch.Tensor], torch.Tensor],
+               val_score: Callable[[], float] | None, cfg, *, seed: int,
+               lr_scales: dict[str, float] | None = None) -> dict[str, Any]:
+    """The one training loop of every probe: seeded minibatches of ``n`` items (``batch_loss(indices)``),
+    at least ``cfg.min_steps`` steps, the epoch with the best ``val_score()`` kept, early stopping after
+    ``cfg.patience`` epochs without improvement."""
     opt = make_optimizer(param_groups(model, cfg, lr_scales), cfg)
     gen = torch.Generator(device="cpu").manual_seed(seed)  # minibatch order, identical on CPU and CUDA
-    n = len(Xt)
     bs = n if cfg.batch_size <= 0 else min(cfg.batch_size, n)
     best, best_epoch, best_state, since = -np.inf, -1, None, 0
     steps_per_epoch = -(-n // bs)
@@ -91,16 +106,15 @@ def train_loop(model: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_val
     model.train()
     epoch = 0
     for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen).to(device)
+        order = torch.randperm(n, generator=gen)
         for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            loss = nn.functional.cross_entropy(model(Xt[idx]), yt[idx], weight=weight)
+            loss = batch_loss(order[start : start + bs])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        if Xv is None:
+        if val_score is None:
             continue
-        score = _score(model, Xv, y_val, cfg.select_on, n_classes)
+        score = val_score()
         if score > best:
             best, best_epoch, since = score, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
