@@ -84,7 +84,7 @@ def ood_protocol(inputs: TaskInputs, ood_names, fractions, *, task: str, split: 
     if len(speakers) < 2:
         raise EmobenchError(f"{task}: no OOD corpus is loaded and the test split has {len(speakers)} speaker(s), "
                             "too few to hold some out; load an OOD corpus (-T ood=[...])")
-    pseudo = set(speakers[1::2])
+    pseudo = set(speakers[::2])  # the larger half: the reported set, whose intervals need >= 2 speakers
     select = [u for u in splits.test if (u.corpus, u.speaker) not in pseudo]
     name = f"{'+'.join(train_names)}-unseen-speakers"
     ood = {name: inputs.limited([u for u in splits.test if (u.corpus, u.speaker) in pseudo])}
