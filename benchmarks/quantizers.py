@@ -1,17 +1,20 @@
-"""Quantizer benchmark: emobench's residual VQ trainer vs the machine's matmul peak and vs faiss.
+"""Quantizer benchmark: emobench's residual VQ trainer vs faiss' ResidualQuantizer, and vs the machine's matmul.
 
-Synthetic Gaussian-mixture frames (D=1024 by default). Measured in one run:
-  * matmul GFLOP/s of the machine (fp32, the trainer's own block shape [chunk, D] x [D, K]);
-  * RVQ training: time, counted FLOPs (k-means++ Gram + Lloyd + final assignment per stage), effective
-    GFLOP/s and its fraction of the matmul peak; reconstruction cosine on held-out frames;
-  * faiss ResidualQuantizer (same data, stages, K, iterations, greedy beam) in subprocesses, once with
-    OpenBLAS' own kernel choice and once per forced ``OPENBLAS_CORETYPE``: train time and cosine;
-  * encode throughput (frames/s) of both;
-  * peak memory training on N x D fp16 frames streamed from a memory-mapped .npy (a fresh subprocess;
-    anonymous RSS, i.e. excluding the page cache of the mapped file, and total RSS).
+Synthetic Gaussian-mixture frames (D=1024, K=1024 by default). Each trainer runs in its own subprocess (one
+BLAS thread pool per process: torch's MKL or faiss' OpenBLAS, never both), alternating, for several Lloyd
+iteration budgets and repeats (seeds), so a loaded machine hits both alike. Measured per run:
+  * training time, wall clock and CPU seconds (the process' own, which other jobs distort less), and the
+    reconstruction cosine on held-out frames; encode throughput;
+  * for emobench, in the same process: the matmul ceiling of the trainer's own block shape
+    ([chunk, D] x [D, K], fp32, best of several, before and after training) and the fraction of it the trainer
+    reaches (FLOPs it spends in matmuls: k-means++ Gram, Lloyd assignments, the final residual assignment).
+Speed at equal cosine: each trainer's (CPU seconds, cosine) curve over the budgets; for every emobench point,
+the CPU seconds faiss needs for the same cosine (linear interpolation along its curve) over emobench's.
+Optionally (--memory-frames), peak memory training from a memory-mapped fp16 .npy.
 
-    python benchmarks/quantizers.py --quick --out benchmarks/results/quantizers.json
-    python benchmarks/quantizers.py --stages 24 --train-frames 262144 --memory-frames 2000000
+    python benchmarks/quantizers.py --quick --out benchmarks/results/quantizers-vs-faiss.json
+    python benchmarks/quantizers.py --data demo --stages 4 --codebook-size 256
+    python benchmarks/quantizers.py --stages 8 --train-frames 262144 --budgets 2,5,10,20
 
 Writes JSON with machine and library versions. Not a test.
 """
@@ -21,18 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def mixture(n: int, dim: int, *, n_clusters: int = 256, seed: int = 0, dtype=np.float32) -> np.ndarray:
@@ -42,182 +41,149 @@ def mixture(n: int, dim: int, *, n_clusters: int = 256, seed: int = 0, dtype=np.
     out = np.empty((n, dim), dtype=dtype)
     for s in range(0, n, 65536):
         m = min(65536, n - s)
-        block = centers[rng.integers(0, n_clusters, m)] + 0.7 * rng.standard_normal(
-            (m, dim), dtype=np.float32
-        )
-        out[s : s + m] = block
+        out[s : s + m] = centers[rng.integers(0, n_clusters, m)] + 0.7 * rng.standard_normal((m, dim), dtype=np.float32)
     return out
 
 
-def machine(device: str) -> dict:
+def demo_frames(test_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Log-mel frames of emobench's demo corpus (real pipeline features, 80-dim): speakers 1-6 train, 7-8 test."""
+    from emobench.cache import FeatureCache
+    from emobench.corpora.demo import DemoCorpus
+    from emobench.upstreams.fbank import LogMelFbank
+
+    root = Path(tempfile.mkdtemp(prefix="bench-demo-"))
+    utts = DemoCorpus(root=root / "demo").load().utterances
+    fs = FeatureCache(root).features(LogMelFbank(), utts, layers=[0])
+    speakers = sorted({u.speaker for u in utts})
+
+    def block(keep) -> np.ndarray:
+        x, _ = fs.block(0, [fs.index(u.id) for u in utts if keep(u.speaker)])
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    train, test = block(lambda s: s in speakers[:6]), block(lambda s: s not in speakers[:6])
+    return train, test[:test_frames] if test_frames else test
+
+
+def machine(device: str = "cpu") -> dict:
+    """The machine and library versions a result was measured with."""
+    import importlib.metadata as md
+    import platform
+
     import torch
 
-    info = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-        "load_average_at_start": os.getloadavg(),
-    }
-    try:
-        import importlib.metadata as md
+    def version(dist: str) -> str | None:
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            return None
 
-        info["faiss"] = md.version("faiss-cpu")
-    except Exception:
-        info["faiss"] = None
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else ""
+    return {"python": platform.python_version(), "platform": platform.platform(), "processor": cpu,
+            "cpu_count": os.cpu_count(), "torch": torch.__version__, "numpy": np.__version__,
+            "faiss": version("faiss-cpu"), "ray": version("ray"), "emobench": version("emobench"),
+            "torch_threads": torch.get_num_threads(), "device": device, "load_average_at_start": os.getloadavg()}
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+def write_json(path: str | Path, report: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    tmp.replace(path)
 
 
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+def cosine(x: np.ndarray, y: np.ndarray) -> float:
+    num = (x * y).sum(1)
+    return float((num / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1) + 1e-12)).mean())
 
 
-def matmul_gflops(dim: int, k: int, device: str, reps: int = 5) -> dict:
-    """fp32 GFLOP/s for the trainer's distance block [chunk, D] x [D, K]: best of ``reps`` by wall
-    clock, and per CPU-second (all threads) over the reps, which a loaded machine distorts less."""
+def matmul_ceiling(dim: int, k: int, reps: int = 8) -> dict:
+    """fp32 GFLOP/s of the trainer's own distance block [chunk, D] x [D, K], best of ``reps``: by wall clock
+    and per CPU-second (which other jobs on the machine distort less)."""
     import torch
 
     from emobench.quantizers.kmeans import chunk_rows
 
     rows = chunk_rows(k, dim)
-    a = torch.randn(rows, dim, device=device)
-    b = torch.randn(k, dim, device=device)
+    a, b = torch.randn(rows, dim), torch.randn(k, dim)
     torch.mm(a, b.t())
-    best, cpu = float("inf"), 0.0
+    wall = cpu = float("inf")
     for _ in range(reps):
-        _sync(device)
         t, c = time.perf_counter(), time.process_time()
         torch.mm(a, b.t())
-        _sync(device)
-        best, cpu = min(best, time.perf_counter() - t), cpu + time.process_time() - c
+        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
     flop = 2 * rows * dim * k
-    return {"gflops": flop / best / 1e9, "gflop_per_cpu_s": reps * flop / cpu / 1e9}
+    return {"block": [rows, dim, k], "gflops": flop / wall / 1e9, "gflop_per_cpu_s": flop / max(cpu, 1e-9) / 1e9}
 
 
-def rvq_flops(fit_info: dict, k: int, dim: int) -> float:
-    """FLOPs the trainer spends in matmuls: k-means++ Gram, Lloyd distances, final residual assignment."""
+def rvq_flops(fit_info: dict, k: int, dim: int, init_points: int) -> float:
+    """Matmul FLOPs of a fit: k-means++ Gram, every Lloyd assignment, the final residual assignment."""
     total = 0.0
     for st in fit_info["stages"]:
-        n = st["n_train"]
-        m = min(n, max(4 * k, 256))
-        total += 2.0 * m * m * dim + 2.0 * n * k * dim * (st["n_iter"] + 1)
+        m = min(st["n_train"], max(init_points * k, 256))
+        total += 2.0 * m * m * dim + 2.0 * st["n_train"] * k * dim * (st["n_iter"] + 1)
     return total
 
 
-def cosine(x: np.ndarray, y: np.ndarray) -> float:
-    num = (x * y).sum(1)
-    den = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1) + 1e-12
-    return float((num / den).mean())
-
-
-def bench_rvq(train: np.ndarray, test: np.ndarray, args, device: str) -> dict:
+def rvq_worker(train_path: str, test_path: str, a) -> dict:
     import torch
 
     from emobench.quantizers.rvq import ResidualVQ
 
-    q = ResidualVQ(
-        n_stages=args.stages,
-        codebook_size=args.codebook_size,
-        n_iter=args.n_iter,
-        max_points_per_centroid=len(train) // args.codebook_size,
-        min_train_frames=0,
-        tol=0.0,
-    )
-    _sync(device)
+    torch.set_num_threads(a.threads)
+    train, test = np.load(train_path), np.load(test_path)
+    before = matmul_ceiling(train.shape[1], a.codebook_size)
+    q = ResidualVQ(n_stages=a.stages, codebook_size=a.codebook_size, n_iter=a.n_iter, tol=a.tol,
+                   max_points_per_centroid=len(train) // a.codebook_size, min_train_frames=0)
     t, c = time.perf_counter(), time.process_time()
-    q.fit(train, device=device, seed=0)
-    _sync(device)
-    train_s, train_cpu_s = time.perf_counter() - t, time.process_time() - c
-    flops = rvq_flops(q.fit_info, args.codebook_size, train.shape[1])
-    test_t = torch.as_tensor(test, device=device)
-    q.encode(test_t[:1024])
-    _sync(device)
+    q.fit(train, seed=a.seed)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    after = matmul_ceiling(train.shape[1], a.codebook_size)
     t = time.perf_counter()
-    codes = q.encode(test_t)
-    _sync(device)
-    enc_s = time.perf_counter() - t
-    rec = q.decode(codes).cpu().numpy()
-    return {
-        "train_s": train_s,
-        "train_cpu_s": train_cpu_s,
-        "gflop": flops / 1e9,
-        "effective_gflops": flops / train_s / 1e9,
-        "effective_gflop_per_cpu_s": flops / train_cpu_s / 1e9,
-        "cosine_test": cosine(test, rec),
-        "encode_frames_per_s": len(test) / enc_s,
-        "n_iter_per_stage": [s["n_iter"] for s in q.fit_info["stages"]],
-    }
+    codes = q.encode(test)
+    enc = time.perf_counter() - t
+    flops = rvq_flops(q.fit_info, a.codebook_size, train.shape[1], q.params["init_points_per_centroid"])
+    ceiling = max(before["gflop_per_cpu_s"], after["gflop_per_cpu_s"])
+    return {"train_s": wall, "train_cpu_s": cpu, "cosine_test": cosine(test, q.decode(codes)),
+            "n_iter": [s["n_iter"] for s in q.fit_info["stages"]], "encode_frames_per_s": len(test) / enc,
+            "gflop": flops / 1e9, "gflop_per_cpu_s": flops / cpu / 1e9, "ceiling": {"before": before, "after": after},
+            "fraction_of_matmul_per_cpu_s": flops / cpu / 1e9 / ceiling,
+            "fraction_of_matmul_wall": flops / wall / 1e9 / max(before["gflops"], after["gflops"])}
 
 
-def faiss_worker(train_path: str, test_path: str, stages: int, k: int, n_iter: int) -> dict:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+def faiss_worker(train_path: str, test_path: str, a) -> dict:
     import faiss
 
+    faiss.omp_set_num_threads(a.threads)
     train, test = np.load(train_path), np.load(test_path)
-    rq = faiss.ResidualQuantizer(train.shape[1], stages, int(np.log2(k)))
+    rq = faiss.ResidualQuantizer(train.shape[1], a.stages, int(np.log2(a.codebook_size)))
     rq.train_type = faiss.ResidualQuantizer.Train_default  # plain k-means per stage, as ResidualVQ
     rq.max_beam_size = 1  # greedy encoding, as ResidualVQ
-    rq.cp.niter = n_iter
-    rq.cp.max_points_per_centroid = len(train) // k
-    rq.cp.seed = 0
+    rq.cp.niter, rq.cp.seed = a.n_iter, a.seed
+    rq.cp.max_points_per_centroid = len(train) // a.codebook_size
     t, c = time.perf_counter(), time.process_time()
     rq.train(train)
-    train_s, train_cpu_s = time.perf_counter() - t, time.process_time() - c
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     t = time.perf_counter()
     codes = rq.compute_codes(test)
-    enc_s = time.perf_counter() - t
-    rec = rq.decode(codes)
-    return {
-        "train_s": train_s,
-        "train_cpu_s": train_cpu_s,
-        "cosine_test": cosine(test, rec),
-        "encode_frames_per_s": len(test) / enc_s,
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
-        "openblas_config": _openblas_config(faiss),
-    }
+    enc = time.perf_counter() - t
+    return {"train_s": wall, "train_cpu_s": cpu, "cosine_test": cosine(test, rq.decode(codes)),
+            "encode_frames_per_s": len(test) / enc, "faiss": faiss.__version__}
 
 
-def _openblas_config(faiss) -> str | None:
-    """OpenBLAS' own report of the kernel it picked (the bundled library, found via faiss' loaded libs)."""
-    import ctypes
+def memory_worker(path: str, a) -> dict:
+    """Train on a memory-mapped fp16 .npy through ArrayFrameSource (sampled rows only); poll peak RSS."""
+    import mmap
+    import threading
 
-    try:
-        for line in Path("/proc/self/maps").read_text().splitlines():
-            if "openblas" in line.lower():
-                lib = ctypes.CDLL(line.split()[-1])
-                lib.openblas_get_config.restype = ctypes.c_char_p
-                lib.openblas_get_corename.restype = ctypes.c_char_p
-                return f"{lib.openblas_get_config().decode()} core={lib.openblas_get_corename().decode()}"
-    except Exception:
-        return None
-    return None
+    import torch
 
-
-def memory_worker(path: str, stages: int, k: int, n_iter: int, device: str) -> dict:
-    """Train on a memory-mapped fp16 .npy through ArrayFrameSource (sampled rows only); poll RSS."""
     from emobench.frames import ArrayFrameSource
     from emobench.quantizers.rvq import ResidualVQ
 
-    peak = {"anon_kib": 0, "rss_kib": 0, "file_kib": 0}
+    torch.set_num_threads(a.threads)
+    peak = {"anon_kib": 0, "rss_kib": 0}
     stop = threading.Event()
 
     def poll():
@@ -225,217 +191,158 @@ def memory_worker(path: str, stages: int, k: int, n_iter: int, device: str) -> d
             fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
             peak["anon_kib"] = max(peak["anon_kib"], int(fields.get("RssAnon", "0 kB").split()[0]))
             peak["rss_kib"] = max(peak["rss_kib"], int(fields["VmRSS"].split()[0]))
-            peak["file_kib"] = max(peak["file_kib"], int(fields.get("RssFile", "0 kB").split()[0]))
             time.sleep(0.05)
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
     frames = np.load(path, mmap_mode="r")
-    import mmap
-
-    # random row sampling: stop the kernel's readahead from paging in the whole file
-    frames._mmap.madvise(mmap.MADV_RANDOM)
+    frames._mmap.madvise(mmap.MADV_RANDOM)  # random row sampling: no readahead of the whole file
     t = time.perf_counter()
-    q = ResidualVQ(n_stages=stages, codebook_size=k, n_iter=n_iter, tol=0.0).fit(
-        ArrayFrameSource(frames), device=device, seed=0
-    )
+    q = ResidualVQ(n_stages=a.stages, codebook_size=a.codebook_size, n_iter=a.n_iter, tol=0.0)
+    q.fit(ArrayFrameSource(frames), seed=0)
     train_s = time.perf_counter() - t
     stop.set()
     thread.join()
-    out = {
-        "frames": int(frames.shape[0]),
-        "dim": int(frames.shape[1]),
-        "dtype": str(frames.dtype),
-        "file_gib": Path(path).stat().st_size / 2**30,
-        "stages": stages,
-        "codebook_size": k,
-        "n_iter": n_iter,
-        "n_train": q.fit_info["stages"][0]["n_train"],
-        "train_s": train_s,
-        "peak_anon_rss_gib": peak["anon_kib"] / 2**20,
-        "peak_rss_gib": peak["rss_kib"] / 2**20,
-        "peak_file_backed_rss_gib": peak["file_kib"] / 2**20,
-    }
-    if device.startswith("cuda"):
-        import torch
-
-        out["peak_cuda_gib"] = torch.cuda.max_memory_allocated() / 2**30
-    return out
+    return {"frames": int(frames.shape[0]), "dim": int(frames.shape[1]), "stages": a.stages, "train_s": train_s,
+            "n_train": q.fit_info["stages"][0]["n_train"], "peak_anon_rss_gib": peak["anon_kib"] / 2**20,
+            "peak_rss_gib": peak["rss_kib"] / 2**20}
 
 
-def _subprocess(args: list[str], env: dict | None = None, timeout: int = 3600) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+def memory_run(a) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frames.npy"
+        arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(a.memory_frames, a.dim))
+        for s in range(0, a.memory_frames, 262144):
+            m = min(262144, a.memory_frames - s)
+            arr[s : s + m] = mixture(m, a.dim, seed=1000 + s // 262144, dtype=np.float16)
+        arr.flush()
+        del arr
+        return spawn(["--_worker", "memory", "--stages", str(a.stages), "--codebook-size", str(a.codebook_size),
+                      "--n-iter", "1", "--threads", str(a.threads), "--_paths", str(path)], a.threads)
+
+
+def spawn(args: list[str], threads: int) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE",
+           "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=7200)
     if proc.returncode != 0:
-        return {
-            "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}"
-        }
+        return {"error": (proc.stderr.strip().splitlines() or [f"rc={proc.returncode}"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def make_memmap(path: Path, n: int, dim: int) -> None:
-    if path.exists() and np.load(path, mmap_mode="r").shape == (n, dim):
-        return
-    arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n, dim))
-    for s in range(0, n, 262144):
-        m = min(262144, n - s)
-        arr[s : s + m] = mixture(m, dim, seed=1000 + s // 262144, dtype=np.float16)
-    arr.flush()
-    del arr
+def curve(runs: list[dict]) -> list[dict]:
+    """Per budget: median CPU and wall seconds, mean cosine over the repeats (seeds)."""
+    out = []
+    for budget in sorted({r["budget"] for r in runs}):
+        rs = [r for r in runs if r["budget"] == budget and "error" not in r]
+        if rs:
+            out.append({"budget": budget, "cpu_s": statistics.median(r["train_cpu_s"] for r in rs),
+                        "wall_s": statistics.median(r["train_s"] for r in rs),
+                        "cosine": statistics.fmean(r["cosine_test"] for r in rs), "repeats": len(rs)})
+    return out
+
+
+def seconds_at(points: list[dict], cos: float, key: str = "cpu_s") -> float | None:
+    """Seconds a trainer needs for cosine ``cos``, interpolated along its curve (None: not reached)."""
+    best, prev = -1.0, None
+    for p in points:
+        if p["cosine"] >= cos:
+            if prev is None or p["cosine"] == prev["cosine"]:
+                return p[key]
+            f = (cos - prev["cosine"]) / (p["cosine"] - prev["cosine"])
+            return prev[key] + f * (p[key] - prev[key])
+        if p["cosine"] > best:
+            best, prev = p["cosine"], p
+    return None
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--quick", action="store_true", help="small sizes that run in a few minutes on 2 CPU cores"
-    )
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch and faiss (default: all)")
+    p.add_argument("--quick", action="store_true", help="2 stages on 65,536 frames: minutes on 2 CPU cores")
+    p.add_argument("--data", choices=("mixture", "demo"), default="mixture",
+                   help="Gaussian mixture (D=--dim), or the demo corpus' log-mel frames (80-dim, real features)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS/torch threads per trainer process")
     p.add_argument("--dim", type=int, default=1024)
     p.add_argument("--stages", type=int, default=None)
     p.add_argument("--codebook-size", type=int, default=1024)
     p.add_argument("--train-frames", type=int, default=None)
-    p.add_argument("--test-frames", type=int, default=None)
-    p.add_argument("--n-iter", type=int, default=None)
-    p.add_argument(
-        "--coretypes", default="Haswell", help="comma-separated OPENBLAS_CORETYPE values to also try"
-    )
-    p.add_argument("--skip-faiss", action="store_true")
-    p.add_argument("--memory-only", action="store_true", help="only the peak-memory measurement")
-    p.add_argument("--memory-frames", type=int, default=None, help="frames in the fp16 memmap (0: skip)")
-    p.add_argument("--memory-stages", type=int, default=None)
-    p.add_argument("--memory-iter", type=int, default=None)
-    p.add_argument("--workdir", default=None, help="where the memmap .npy goes (default: a temp dir)")
+    p.add_argument("--test-frames", type=int, default=16384)
+    p.add_argument("--budgets", default="2,4,10", help="Lloyd iteration budgets (n_iter / niter)")
+    p.add_argument("--repeats", type=int, default=2, help="runs per trainer and budget (seeds 0..)")
+    p.add_argument("--tol", type=float, default=0.0, help="emobench's tol on the budget curve (0: every iteration)")
+    p.add_argument("--memory-frames", type=int, default=0, help="also: peak memory training on N fp16 frames")
     p.add_argument("--out", default=None)
     p.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--_paths", nargs="*", default=None, help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # faiss and OpenBLAS in the worker subprocesses
-
-    if args._worker == "faiss":
-        print(
-            json.dumps(
-                faiss_worker(args._paths[0], args._paths[1], args.stages, args.codebook_size, args.n_iter)
-            )
-        )
+    p.add_argument("--n-iter", type=int, default=10, help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    a.stages = a.stages or (2 if a.quick else 8)
+    if a._worker:
+        work = {"rvq": rvq_worker, "faiss": faiss_worker, "memory": memory_worker}[a._worker]
+        print(json.dumps(work(*a._paths, a)))
         return
-    if args._worker == "memory":
-        print(
-            json.dumps(
-                memory_worker(args._paths[0], args.stages, args.codebook_size, args.n_iter, args.device)
-            )
-        )
-        return
+    if a.train_frames is None:
+        a.train_frames = 64 * a.codebook_size if a.quick else 256 * a.codebook_size
+    budgets = [int(b) for b in a.budgets.split(",")]
+    report = {"benchmark": "emobench quantizers vs faiss", "schema_version": 2, "machine": machine("cpu"),
+              "config": {k: v for k, v in vars(a).items() if not k.startswith("_")}, "runs": []}
+    if a.data == "demo":
+        train, test = demo_frames(a.test_frames)
+    else:
+        data = mixture(a.train_frames + a.test_frames, a.dim)
+        train, test = data[: a.train_frames], data[a.train_frames :]
+    report["config"]["train_shape"], report["config"]["test_shape"] = list(train.shape), list(test.shape)
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(f"{tmp}/train.npy", train)
+        np.save(f"{tmp}/test.npy", test)
+        common = ["--stages", str(a.stages), "--codebook-size", str(a.codebook_size), "--threads", str(a.threads),
+                  "--_paths", f"{tmp}/train.npy", f"{tmp}/test.npy"]
+        order = [(b, s, who) for b in budgets for s in range(a.repeats) for who in (("rvq", "faiss") if s % 2 == 0
+                 else ("faiss", "rvq"))]
+        order += [(max(budgets), s, "rvq-defaults") for s in range(a.repeats)]
+        for budget, seed, who in order:
+            extra = ["--tol", "1e-4" if who == "rvq-defaults" else str(a.tol)]
+            res = spawn(["--_worker", who.split("-")[0], "--n-iter", str(budget), "--seed", str(seed), *extra,
+                         *common], a.threads)
+            res.update(trainer=who, budget=budget, seed=seed)
+            report["runs"].append(res)
+            print(f"{who:13s} budget {budget:3d} seed {seed}: " + (res.get("error") or
+                  f"{res['train_cpu_s']:.1f} cpu-s {res['train_s']:.1f} s cosine {res['cosine_test']:.5f}"), flush=True)
+    summarize(report)
+    if a.memory_frames:
+        report["memory"] = memory_run(a)
+        print(f"memory: {report['memory']}", flush=True)
+    if a.out:
+        write_json(a.out, report)
+    print(json.dumps({k: report[k] for k in ("summary",)}, indent=2))
 
-    q = args.quick
-    args.stages = args.stages or (2 if q else 8)
-    args.train_frames = args.train_frames or (64 * args.codebook_size if q else 256 * args.codebook_size)
-    args.test_frames = args.test_frames or (16384 if q else 65536)
-    args.n_iter = args.n_iter or (10 if q else 20)
-    memory_frames = args.memory_frames if args.memory_frames is not None else (500_000 if q else 2_000_000)
-    memory_stages = args.memory_stages or (2 if q else 24)
-    memory_iter = args.memory_iter or (1 if q else 20)
 
-    report = {
-        "benchmark": "emobench quantizers",
-        "schema_version": 1,
-        "machine": machine(args.device),
-        "config": {k: v for k, v in vars(args).items() if not k.startswith("_")},
+def summarize(report: dict) -> None:
+    runs = report["runs"]
+    ours = curve([r for r in runs if r["trainer"] == "rvq"])
+    theirs = curve([r for r in runs if r["trainer"] == "faiss"])
+    at_equal = []
+    for pt in ours:
+        need = seconds_at(theirs, pt["cosine"])
+        at_equal.append({"budget": pt["budget"], "cosine": pt["cosine"], "emobench_cpu_s": pt["cpu_s"],
+                         "faiss_cpu_s_for_that_cosine": need,
+                         "speed_ratio": None if need is None else need / pt["cpu_s"]})
+    for pt in theirs:
+        need = seconds_at(ours, pt["cosine"])
+        pt["emobench_cpu_s_for_that_cosine"] = need
+    good = [r for r in runs if r["trainer"] == "rvq" and "error" not in r]
+    defaults = curve([r for r in runs if r["trainer"] == "rvq-defaults"])
+    report["summary"] = {
+        "emobench_curve": ours, "faiss_curve": theirs, "emobench_defaults_tol_1e-4": defaults,
+        "speed_ratio_at_equal_cosine": at_equal,  # > 1: emobench needs fewer CPU-seconds for that cosine
+        "same_budget_cpu_ratio": [{"budget": o["budget"], "faiss_over_emobench": t["cpu_s"] / o["cpu_s"],
+                                   "cosine_emobench_minus_faiss": o["cosine"] - t["cosine"]}
+                                  for o, t in zip(ours, theirs)],
+        "fraction_of_matmul_per_cpu_s": statistics.median(r["fraction_of_matmul_per_cpu_s"] for r in good) if good
+        else None,
+        "fraction_of_matmul_wall": statistics.median(r["fraction_of_matmul_wall"] for r in good) if good else None,
     }
-    print(
-        f"machine: {report['machine']['processor']}, {report['machine']['torch_threads']} torch threads",
-        flush=True,
-    )
-    if not args.memory_only:
-        data = mixture(args.train_frames + args.test_frames, args.dim)
-        train, test = data[: args.train_frames], data[args.train_frames :]
-
-        before = matmul_gflops(args.dim, args.codebook_size, args.device)
-        print(f"matmul: {before['gflops']:.1f} GFLOP/s", flush=True)
-        rvq = bench_rvq(train, test, args, args.device)
-        after = matmul_gflops(args.dim, args.codebook_size, args.device)
-        peak = max(before["gflops"], after["gflops"])
-        report["matmul"] = {"before": before, "after": after}
-        report["matmul_gflops"] = peak
-        rvq["fraction_of_matmul"] = rvq["effective_gflops"] / peak
-        rvq["fraction_of_matmul_per_cpu_s"] = rvq["effective_gflop_per_cpu_s"] / max(
-            before["gflop_per_cpu_s"], after["gflop_per_cpu_s"]
-        )
-        report["rvq"] = rvq
-        print(
-            f"emobench RVQ {args.stages}x{args.codebook_size} on {len(train)}x{args.dim}: {rvq['train_s']:.1f} s, "
-            f"{rvq['effective_gflops']:.1f} GFLOP/s ({100 * rvq['fraction_of_matmul']:.0f}% of matmul by wall "
-            f"clock, {100 * rvq['fraction_of_matmul_per_cpu_s']:.0f}% per CPU-second), cosine "
-            f"{rvq['cosine_test']:.4f}, encode {rvq['encode_frames_per_s']:.0f} frames/s",
-            flush=True,
-        )
-
-        if not args.skip_faiss:
-            with tempfile.TemporaryDirectory() as tmp:
-                np.save(f"{tmp}/train.npy", train)
-                np.save(f"{tmp}/test.npy", test)
-                common = [
-                    "--_worker",
-                    "faiss",
-                    "--stages",
-                    str(args.stages),
-                    "--codebook-size",
-                    str(args.codebook_size),
-                    "--n-iter",
-                    str(args.n_iter),
-                    "--_paths",
-                    f"{tmp}/train.npy",
-                    f"{tmp}/test.npy",
-                ]
-                report["faiss"] = []
-                for core in [None, *[c for c in args.coretypes.split(",") if c]]:
-                    env = dict(os.environ)
-                    if core:
-                        env["OPENBLAS_CORETYPE"] = core
-                    res = _subprocess(common, env=env)
-                    report["faiss"].append(res)
-                    print(f"faiss RQ (OPENBLAS_CORETYPE={core or 'auto'}): {res}", flush=True)
-
-    if memory_frames:
-        workdir = Path(args.workdir or tempfile.mkdtemp(prefix="emobench-bench-"))
-        path = workdir / f"frames-{memory_frames}x{args.dim}-fp16.npy"
-        t = time.perf_counter()
-        make_memmap(path, memory_frames, args.dim)
-        print(f"memmap {path} ready in {time.perf_counter() - t:.0f} s", flush=True)
-        res = _subprocess(
-            [
-                "--_worker",
-                "memory",
-                "--stages",
-                str(memory_stages),
-                "--codebook-size",
-                str(args.codebook_size),
-                "--n-iter",
-                str(memory_iter),
-                "--device",
-                args.device,
-                "--_paths",
-                str(path),
-            ]
-        )
-        report["memory"] = res
-        print(f"memory: {res}", flush=True)
-        if not args.workdir:
-            path.unlink(missing_ok=True)
-            workdir.rmdir()
-
-    text = json.dumps(report, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(args.out).with_suffix(".tmp")
-        tmp.write_text(text + "\n")
-        tmp.replace(args.out)
-    print(text)
 
 
 if __name__ == "__main__":

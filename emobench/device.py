@@ -42,6 +42,25 @@ def resolve_device(device: Any = "auto") -> torch.device:
     return dev
 
 
+def placement(device: Any, gpus_available: float) -> tuple[str, float]:
+    """(device string for a unit running on an executor's worker, GPUs the unit asks for) for ``--device``.
+
+    A worker sees only the GPU it was given (as cuda:0), so any CUDA request becomes ``cuda`` with one GPU;
+    ``auto`` asks for a GPU when the executor has any, else runs on the CPU."""
+    spec = str(device or "auto").strip().lower()
+    if spec == "auto":
+        return ("cuda", 1.0) if gpus_available >= 1 else ("cpu", 0.0)
+    try:
+        kind = torch.device(spec).type
+    except RuntimeError as exc:
+        raise EmobenchError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from exc
+    if kind != "cuda":
+        return spec, 0.0
+    if gpus_available < 1:
+        raise EmobenchError(f"device {spec!r} requested but the executor has no GPU; use --device cpu or auto")
+    return "cuda", 1.0
+
+
 def resolve_dtype(dtype: Any, device: torch.device) -> torch.dtype:
     """"fp32" | "fp16" | "bf16" | torch.dtype | None -> torch.dtype; half precision is refused on CPU."""
     if dtype is None:
@@ -62,6 +81,13 @@ def resolve_dtype(dtype: Any, device: torch.device) -> torch.dtype:
 
 def dtype_name(dtype: torch.dtype) -> str:
     return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}.get(dtype, str(dtype))
+
+
+def generator(device: Any, seed: int) -> torch.Generator:
+    """A seeded generator on ``device`` when it has one (CPU, CUDA, MPS), else on the CPU (the meta device
+    that tests device placement); callers draw with ``device=gen.device`` and move the result."""
+    dev = torch.device(device)
+    return torch.Generator(device=dev if dev.type in ("cpu", "cuda", "mps") else "cpu").manual_seed(int(seed))
 
 
 @contextlib.contextmanager

@@ -72,8 +72,15 @@ def existing_results(out_dir: Path) -> dict[str, Path]:
 
 def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "auto", cache_root: Path | None = None,
               progress=None, keep_going: bool = True, on_bad_audio: str = "skip",
-              log: Callable[[str], None] = print) -> list[Planned]:
-    """Run every planned run not already done; a failing run is recorded and (``keep_going``) the rest go on."""
+              log: Callable[[str], None] = print, executor=None) -> list[Planned]:
+    """Run every planned run not already done; a failing run is recorded and (``keep_going``) the rest go on.
+    ``executor`` (``emobench.executors.make_executor``): None or local runs them here, one after another;
+    another executor runs them as units of work (``emobench.executors.plan``)."""
+    if executor is not None and executor.name != "local":
+        from emobench.executors.plan import run_plan
+
+        return run_plan(planned, executor=executor, out_dir=out_dir, device=device, cache_root=cache_root,
+                        on_bad_audio=on_bad_audio, keep_going=keep_going, log=log)
     from emobench import runner
     from emobench.cache_dirs import cache_root as default_cache_root
     from emobench.fsutil import ensure_writable_dir

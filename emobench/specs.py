@@ -157,6 +157,9 @@ class TaskSpec(Spec):
     # task params that name further upstreams (e.g. HYFuse's rlr and cbr): resolved and built like -u, each
     # with optional ``<param>_params`` (spec overrides) and ``<param>_layer`` task params
     upstream_params: list[str] = Field(default_factory=list)
+    # a list task param whose values are independent (RQ4's layouts): a run with one value fits exactly the
+    # codebooks and probes the full run fits for it, so a parallel executor warms the cache one value per unit
+    fan_out: str | None = None
 
     @field_validator("summary")
     @classmethod

@@ -55,13 +55,32 @@ def feature_entries(root: Path, upstream: str | None = None) -> list[EntryInfo]:
     return out
 
 
-def verify_entry(entry: Path) -> tuple[int, list[str]]:
-    """(number of shards checked, problems) for one entry: checksums, unreadable manifests, orphans."""
+ORPHAN_MIN_AGE_S = 15 * 60  # younger orphans may be a concurrent run's files still being written
+
+
+def verify_entry(entry: Path) -> tuple[int, list[str], list[Path]]:
+    """(shards checked, problems, orphans) for one entry. Problems are failed checksums and unreadable
+    manifests; orphans are data files no manifest names (a killed run's leftovers): never read, so the
+    cache stays valid with them, and ``remove_orphans`` deletes them."""
     shards, problems = read_manifests(entry / "shards")
     for shard in shards:
         problems += [f"{shard.manifest_path}: {p}" for p in shard.problems()]
-    problems += [f"{p}: orphan data from an interrupted run (safe to delete)" for p in orphan_files(entry / "shards", shards)]
-    return len(shards), problems
+    return len(shards), problems, orphan_files(entry / "shards", shards)
+
+
+def remove_orphans(orphans: list[Path], *, min_age_s: float = ORPHAN_MIN_AGE_S) -> int:
+    """Delete orphan files older than ``min_age_s`` (a younger one may be a running writer's); returns how many."""
+    import time
+
+    removed = 0
+    for p in orphans:
+        try:
+            if time.time() - p.stat().st_mtime >= min_age_s:
+                p.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def remove_corrupt(entry: Path) -> int:

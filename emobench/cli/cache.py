@@ -82,19 +82,20 @@ def verify(
     import shutil
 
     from emobench.cache.artifacts import ArtifactStore, problems_of
-    from emobench.cache.inspect import feature_entries, remove_corrupt, verify_entry
+    from emobench.cache.inspect import feature_entries, remove_corrupt, remove_orphans, verify_entry
 
     root = _root(cache_dir)
     if not root.is_dir():
         console.print(f"[red]no cache at {escape(str(root))}[/]; nothing to verify (pass --cache-dir?)", highlight=False)
         raise typer.Exit(1)
-    checked, problems = 0, []
+    checked, problems, orphans = 0, [], []
     kinds = _kinds(kind)
     if "features" in kinds:
         for e in feature_entries(root / "features"):
-            n, p = verify_entry(e.path)
+            n, p, o = verify_entry(e.path)
             checked += n
             problems += p
+            orphans += o
             if fix and p:
                 remove_corrupt(e.path)
     for k in [k for k in kinds if k != "features"]:
@@ -104,6 +105,10 @@ def verify(
             problems += [f"{info.path}: {p}" for p in found]
             if fix and found:
                 shutil.rmtree(info.path, ignore_errors=True)
+    if orphans:  # never read (no manifest names them): the cache is valid with them
+        removed = remove_orphans(orphans) if fix else 0
+        done = f"{removed} older than 15 min deleted" if fix else "`emobench cache verify --fix` deletes them"
+        console.print(f"note: {len(orphans)} unused file(s) left by interrupted runs ({done})", highlight=False)
     for p in problems:
         console.print(f"[red]problem[/red] {escape(p)}", highlight=False)
     if problems:

@@ -44,6 +44,8 @@ def reproduce(
     keep_going: Annotated[bool, typer.Option(help="Go on with the other runs when one fails.")] = True,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and validate every run, list them, run nothing.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="Where the work runs: local (this process, one run after another) or ray (Ray tasks on a cluster sharing the cache folder; the 'ray' extra).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="With --executor ray: the cluster to join, auto or HOST:PORT (default: start a local Ray instance).")] = None,
 ) -> None:
     """Reproduce the paper (RQ1-RQ4) for each upstream, resumably: runs whose result exists are skipped.
 
@@ -67,9 +69,16 @@ def reproduce(
                           highlight=False, markup=False)
         console.print(f"{len(planned)} runs, all resolved and valid")
         return
-    with make_progress() as progress:
-        rep.reproduce(planned, out_dir=out, device=device, cache_root=cache_dir, progress=progress,
-                      keep_going=keep_going, log=lambda m: err_console.print(escape(m), highlight=False))
+    from emobench.executors import make_executor
+
+    runs_on = make_executor(executor, address=address)
+    try:
+        with make_progress() as progress:
+            rep.reproduce(planned, out_dir=out, device=device, cache_root=cache_dir, progress=progress,
+                          keep_going=keep_going, log=lambda m: err_console.print(escape(m), highlight=False),
+                          executor=runs_on)
+    finally:
+        runs_on.close()
     table = Table(title=f"reproduce: {len(planned)} runs into {out}", title_justify="left")
     for col in ("status", "task", "upstream", "quantizers", "time", "result / error"):
         table.add_column(col, overflow="fold")

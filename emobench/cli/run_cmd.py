@@ -97,6 +97,8 @@ def run(
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's choice).")] = None,
     rows: Annotated[int, typer.Option(help="Rows of the summary table to print.", min=1)] = 40,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and validate everything, print the plan, run nothing.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="Where the work runs: local (this process, one run after another) or ray (Ray tasks on a cluster sharing the cache folder; the 'ray' extra).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="With --executor ray: the cluster to join, auto or HOST:PORT (default: start a local Ray instance).")] = None,
 ) -> None:
     """Run one benchmark: extract features (cached), fit codebooks (cached), evaluate, write results.
 
@@ -130,9 +132,21 @@ def run(
     if dry_run:
         print_plan(resolved)
         return
-    with make_progress() as progress:
-        outcome = runner.run(resolved, out_dir=out, device=device, progress=progress,
-                             on_bad_audio=on_bad_audio.value, cache_root=cache_dir)
+    if executor == "local" and not address:
+        with make_progress() as progress:
+            outcome = runner.run(resolved, out_dir=out, device=device, progress=progress,
+                                 on_bad_audio=on_bad_audio.value, cache_root=cache_dir)
+    else:  # features extracted in shards, then the run, as units on the executor
+        from emobench.cli.ui import err_console
+        from emobench.executors import make_executor
+        from emobench.executors.plan import run_one
+
+        runs_on = make_executor(executor, address=address)
+        try:
+            outcome = run_one(resolved, executor=runs_on, out_dir=out, device=device, cache_root=cache_dir,
+                              on_bad_audio=on_bad_audio.value, log=lambda m: err_console.print(escape(m), highlight=False))
+        finally:
+            runs_on.close()
     from emobench.cli.summary import summary_table
 
     doc = outcome.result

@@ -1,15 +1,18 @@
-"""The one k-means in emobench: every quantizer that clusters calls ``kmeans`` and ``nearest``.
+"""The one k-means in emobench: every quantizer that clusters calls ``kmeans`` and ``nearest`` (or ``assign``,
+its argmin without distances, for encoding).
 
 * greedy k-means++ initialisation (scikit-learn's) on a subsample of ``init_points_per_centroid * K``
   points (a subsample keeps its K sequential passes cheap next to Lloyd's matmuls);
-* Lloyd iterations whose distances are batched matmuls ``|x|^2 - 2 x C^T + |c|^2`` over row chunks,
-  so memory stays ``O(chunk * K)`` whatever the number of frames; sums and counts in fp32;
+* Lloyd iterations whose distances are batched matmuls ``|x|^2 - 2 x C^T + |c|^2`` over row chunks
+  (16 MiB score blocks, cache-sized), so memory stays ``O(chunk * K)`` whatever the number of frames; sums
+  and counts in fp32; two host syncs per iteration (the inertia for the stopping test; any empty codeword?);
 * at most ``max_points_per_centroid * K`` training points, drawn with ``FrameSource.sample`` (only
   the sampled rows are read); ``max_points_per_centroid=None`` streams every frame through
   ``FrameSource.iter_chunks`` at each iteration instead (no full load);
 * empty codewords re-seeded by splitting the largest clusters (a symmetric nudge along a random
   direction, scaled by that cluster's spread), as faiss does;
-* CPU or CUDA via ``device``; seeded (torch.Generator + numpy Generator), reproducible run to run.
+* any torch device via ``device`` (``emobench.device.generator`` seeds it); seeded (torch.Generator +
+  numpy Generator), reproducible run to run.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from emobench.device import one_cpu_thread, threads_for
+from emobench.device import generator, one_cpu_thread, threads_for
 from emobench.frames import FrameSource, as_frame_source
 from emobench.quantizers.base import Progress, QuantizerError, as_progress, check_finite, to_tensor
 
-_ELEMS_PER_CHUNK = 1 << 24  # distance block of chunk x K fp32 values: 64 MiB
+_ELEMS_PER_CHUNK = 1 << 22  # distance block of chunk x K fp32 values: 16 MiB, cache-sized (rows are scored
+# independently: the block size changes speed, never results)
 _GRAM_MAX = 8192  # k-means++ subsample size up to which a [m, m] Gram matrix (256 MiB) is used
 
 
@@ -147,7 +151,7 @@ def kmeans(
     """
     device = torch.device(device)
     progress = as_progress(progress)
-    gen = torch.Generator(device=device).manual_seed(seed)
+    gen = generator(device, seed)
     if not isinstance(frames, torch.Tensor):
         frames = as_frame_source(frames)  # numpy (memmaps too): only sampled rows are read
     n = len(frames) if isinstance(frames, torch.Tensor) else frames.n_frames
@@ -191,9 +195,9 @@ def _lloyd(data: _Data, centroids: torch.Tensor, k: int, *, n_iter: int, tol: fl
         for xc, xn in data.chunks():
             idx, d2 = nearest(xc, centroids, c_sqnorm, chunk, x_sqnorm=xn)
             sums.index_add_(0, idx, xc)
-            counts += torch.bincount(idx, minlength=k)  # exact integer counts, as index_add_ of ones
+            counts.index_add_(0, idx, torch.ones_like(d2))
             sse.index_add_(0, idx, d2)
-        inertia = float(sse.sum()) / data.n  # the loop's one host sync per iteration
+        inertia = float(sse.sum()) / data.n  # host sync: the stopping test needs the value
         alive = counts > 0
         centroids = torch.where(alive[:, None], sums / counts.clamp_min(1)[:, None], centroids)
         if progress:
