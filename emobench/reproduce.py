@@ -57,19 +57,6 @@ def plan(upstreams: list[str], task_names: list[str], base: RunConfig, *,
     return out
 
 
-def existing_results(out_dir: Path) -> dict[str, Path]:
-    """run_hash -> result file, for every readable result JSON in ``out_dir``."""
-    found = {}
-    for path in sorted(Path(out_dir).glob("*.json")) if Path(out_dir).is_dir() else []:
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError, RecursionError):
-            continue
-        if isinstance(doc, dict) and isinstance(doc.get("run_hash"), str) and "metrics" in doc:
-            found[doc["run_hash"]] = path
-    return found
-
-
 def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "auto", cache_root: Path | None = None,
               progress=None, keep_going: bool = True, on_bad_audio: str = "skip",
               log: Callable[[str], None] = print, executor=None) -> list[Planned]:
@@ -85,6 +72,7 @@ def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "aut
     from emobench.cache_dirs import cache_root as default_cache_root
     from emobench.fsutil import ensure_writable_dir
     from emobench.results import write_result
+    from emobench.results.io import existing_results
 
     out_dir = ensure_writable_dir(out_dir)
     root = Path(cache_root).expanduser() if cache_root else default_cache_root()
@@ -126,3 +114,18 @@ def reproduce(planned: list[Planned], *, out_dir: str | Path, device: str = "aut
     log(f"reproduce: {sum(p.status == 'ran' for p in planned)} ran, {sum(p.status == 'done' for p in planned)} "
         f"found, {sum(p.status == 'failed' for p in planned)} failed in {time.perf_counter() - started:.0f}s")
     return planned
+
+
+def run_on(resolved: ResolvedRun, *, executor, out_dir: str | Path, device: str = "auto",
+           cache_root: str | Path | None = None, on_bad_audio: str = "skip", log: Callable[[str], None] = print):
+    """``emobench run`` on an executor: the run's features extracted in shards, then the run (re-run even when
+    its result exists, as ``runner.run``). Returns a ``runner.RunOutcome``."""
+    from emobench.executors.plan import run_plan
+    from emobench.runner import RunOutcome
+
+    start = time.perf_counter()
+    item = Planned(resolved.config, resolved)
+    run_plan([item], executor=executor, out_dir=out_dir, device=device, cache_root=cache_root,
+             on_bad_audio=on_bad_audio, keep_going=False, skip_done=False, log=log)
+    doc = json.loads(Path(item.result).read_text())
+    return RunOutcome(result_path=Path(item.result), result=doc, wall_s=time.perf_counter() - start, resolved=resolved)

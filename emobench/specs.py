@@ -83,7 +83,9 @@ class FigureSpec(_Frozen):
 
     ``x`` is a breakdown key (``depth``, ``stage``) or a categorical key; one series per value of
     ``series`` (and of ``facet``, one small chart each); ``where`` keeps only records whose breakdown has
-    these values; ``baseline`` draws the continuous condition as a reference line."""
+    these values; ``baseline`` draws the continuous condition as a reference line. ``kind: heatmap`` draws
+    one row per series value and one column per x value, darker = higher (the cross-lingual paper's
+    Figure 2 of layer weights)."""
 
     id: str
     title: str
@@ -96,6 +98,7 @@ class FigureSpec(_Frozen):
     categorical: bool = False
     y_range: tuple[float, float] | None = None
     note: str = ""
+    kind: Literal["chart", "heatmap"] = "chart"
 
 
 class RoleSpec(_Frozen):

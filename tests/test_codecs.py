@@ -10,7 +10,7 @@ import torch
 from codec_fixtures import HOP, SR, save_tiny_codec, waves
 
 from emobench.codecs.layout import CodecError, layout_from_config
-from emobench.codecs.models import load_codec
+from emobench.codecs.load import load_codec
 from emobench.codecs.resynth import ResynthCache, resynthesize, resynthesize_depths
 from emobench.errors import EmobenchError
 from emobench.quantizers.base import QuantizerError, load_quantizer

@@ -125,6 +125,25 @@ def test_the_multi_layer_probe_reports_its_layer_weights(tmp_path):
     assert mean == pytest.approx(w)
     assert any("layer 3 reconstructed, the other layers read continuous" in n for n in out.notes)
     assert records(out.metrics, "macro_f1", corpus="m", depth=1)  # quantized inputs reach it too
+    # Figure 2 on the site: a grey-scale heat map, one row per corpus (and their mean), one cell per layer,
+    # the informative layer the darkest
+    import re
+
+    from emobench.leaderboard.figures import Palette, build_group
+    from emobench.leaderboard.render import template_env
+    from emobench.results.document import task_info
+
+    info = task_info(tasks.get("crossling-ser").spec)
+    spec = next(f for f in info["figures"] if f["id"] == "layer-weights")
+    group = build_group([{"metrics": out.metrics}], spec, info, fig_prefix="t", palette=Palette())
+    html = template_env().from_string('{% from "_macros.html.j2" import plot %}{{ plot(fig) }}').render(
+        fig=group.charts[0])
+    rows = re.findall(r'<g class="series heat"[^>]*data-label="([^"]+)"', html)
+    assert sorted(rows) == ["m", "mean"]
+    shades = [float(v) for v in re.findall(r'class="pt cell"[^>]*fill-opacity="([0-9.]+)"', html)]
+    assert len(shades) == 6 and 'data-n-points="6"' in html
+    tips = re.findall(r'class="pt cell"[^>]*data-tip="([^"]+)"', html)
+    assert "layer 2" in tips[shades.index(max(shades))], tips
 
 
 def test_a_router_as_the_system(tmp_path):

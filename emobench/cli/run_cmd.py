@@ -139,11 +139,11 @@ def run(
     else:  # features extracted in shards, then the run, as units on the executor
         from emobench.cli.ui import err_console
         from emobench.executors import make_executor
-        from emobench.executors.plan import run_one
+        from emobench.reproduce import run_on
 
         runs_on = make_executor(executor, address=address)
         try:
-            outcome = run_one(resolved, executor=runs_on, out_dir=out, device=device, cache_root=cache_dir,
+            outcome = run_on(resolved, executor=runs_on, out_dir=out, device=device, cache_root=cache_dir,
                               on_bad_audio=on_bad_audio.value, log=lambda m: err_console.print(escape(m), highlight=False))
         finally:
             runs_on.close()

@@ -1,7 +1,6 @@
-"""Neural audio codecs through transformers (EnCodec, DAC, Mimi): audio <-> continuous latent <-> codes.
+"""A loaded neural audio codec (EnCodec, DAC, Mimi, SpeechTokenizer): audio <-> continuous latent <-> codes.
 
-``load_codec(model)`` takes a hub id (pinned ``revision``; the resolved commit is recorded) or a local
-``save_pretrained`` folder (its weights are hashed). A ``Codec`` exposes the pieces emobench composes:
+``emobench.codecs.load.load_codec`` builds one. A ``Codec`` exposes the pieces emobench composes:
 ``encode_latent`` (the encoder's output before quantization, what HYFuse calls a CBR and what the codec
 upstream serves as frames), the codec's own ``quantizer`` (``emobench.codecs.quantizer``) and
 ``decode_latent`` (the decoder, for resynthesis).
@@ -20,8 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from emobench.codecs.layout import CodecError, CodecLayout
-from emobench.codecs.quantizer import CodecQuantizer
+from emobench.codecs.layout import CodecLayout
 
 FAMILIES = ("encodec", "dac", "mimi")
 
@@ -83,27 +81,3 @@ class Codec:
         emb = self.model.upsample(z)
         emb = self.model.decoder_transformer(emb.transpose(1, 2))[0].transpose(1, 2)
         return decoder(emb)[:, 0]
-
-
-def load_codec(model: str, *, revision: str | None = None, local_files_only: bool = False,
-               family: str | None = None) -> Codec:
-    """Load a codec: ``family`` "speechtokenizer" goes through its own package, the rest through transformers."""
-    if family == "speechtokenizer":
-        from emobench.codecs.speechtokenizer import load_speechtokenizer
-
-        return load_speechtokenizer(model)
-    from emobench.upstreams.hf_load import load_hf_model
-
-    loaded = load_hf_model(model, revision=revision, local_files_only=local_files_only)
-    net, config = loaded.model, loaded.model.config
-    if config.model_type not in FAMILIES:
-        raise CodecError(f"{loaded.source} is a {config.model_type!r} model, not a codec ({', '.join(FAMILIES)}); "
-                         "SpeechTokenizer checkpoints need family=speechtokenizer")
-    if family is not None and family != config.model_type:
-        raise CodecError(f"{loaded.source} holds a {config.model_type} codec, but family={family!r} was asked for")
-    if config.model_type == "encodec" and config.normalize:
-        raise CodecError(f"{loaded.source}: EnCodec with normalize=True rescales each utterance (encodec_48khz); "
-                         "only unnormalised models such as facebook/encodec_24khz are supported")
-    quantizer = CodecQuantizer(config, net.quantizer)
-    return Codec(net.eval(), quantizer, quantizer.layout, loaded.source,
-                 {"loader": "codec", "family": config.model_type, **loaded.identity})

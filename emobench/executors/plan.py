@@ -31,8 +31,8 @@ def run_plan(planned: list, *, executor: Executor, out_dir: str | Path, device: 
     from emobench.executors.shards import extraction_works
     from emobench.executors.work import execute_run, fan_out_parts, warm_run
     from emobench.fsutil import ensure_writable_dir
-    from emobench.reproduce import existing_results
     from emobench.results import write_result
+    from emobench.results.io import existing_results
 
     out_dir = ensure_writable_dir(out_dir)
     root = Path(cache_root).expanduser() if cache_root else default_cache_root()
@@ -108,20 +108,3 @@ def run_plan(planned: list, *, executor: Executor, out_dir: str | Path, device: 
         f"found, {sum(p.status == 'failed' for p in planned)} failed in {time.perf_counter() - started:.0f}s "
         f"on {executor.name}")
     return planned
-
-
-def run_one(resolved, *, executor: Executor, out_dir: str | Path, device: str = "auto",
-            cache_root: str | Path | None = None, on_bad_audio: str = "skip", log: Callable[[str], None] = print):
-    """``emobench run`` on an executor: the run's features extracted in shards, then the run (re-run even when
-    its result exists, as ``runner.run``). Returns a ``runner.RunOutcome``."""
-    import json
-
-    from emobench.reproduce import Planned
-    from emobench.runner import RunOutcome
-
-    start = time.perf_counter()
-    item = Planned(resolved.config, resolved)
-    run_plan([item], executor=executor, out_dir=out_dir, device=device, cache_root=cache_root,
-             on_bad_audio=on_bad_audio, keep_going=False, skip_done=False, log=log)
-    doc = json.loads(Path(item.result).read_text())
-    return RunOutcome(result_path=Path(item.result), result=doc, wall_s=time.perf_counter() - start, resolved=resolved)

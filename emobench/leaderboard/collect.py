@@ -60,7 +60,7 @@ class Collection:
 
 def _load(path: Path) -> tuple[Any, Problem | None, Any]:
     """(document, problem, the schema_version it was written with); version-1 results are upgraded."""
-    from emobench.results.schema import upgrade
+    from emobench.results.upgrade import upgrade
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

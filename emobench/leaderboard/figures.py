@@ -120,7 +120,7 @@ def build_group(docs: Sequence[dict[str, Any]], spec: dict[str, Any], task_info:
         out.charts.append(Figure(fid, title, X_LABELS.get(x, x), axis_label(task_info, spec["metric"]),
                                  list(series.values()), refs, x_categories=categories,
                                  y_range=tuple(spec["y_range"]) if spec.get("y_range") else None,
-                                 note=spec.get("note") or ""))
+                                 note=spec.get("note") or "", heatmap=spec.get("kind") == "heatmap"))
         out.n_series.append(len(series))
     return out
 

@@ -81,6 +81,7 @@ class Figure:
     legend: list[LegendItem] | None = None  # None: one entry per series and reference line
     width: int = 480
     height: int = 300
+    heatmap: bool = False  # rows = series, columns = x values, shade = value (``heatmap_layout``)
 
     @property
     def n_points(self) -> int:
@@ -197,8 +198,37 @@ def _x_scale(fig: Figure, xs: list[float], left: float, pw: float):
     return sx, list(zip([sx(t) for t in ticks], tick_labels(ticks), strict=True))
 
 
+def heatmap_layout(fig: Figure) -> dict[str, Any]:
+    """A grey-scale grid: one row per series, one column per x value, darker = higher (scaled from the
+    smallest to the largest value shown); every cell is a ``pt`` with its hover text."""
+    left, right, top, bottom = 96, 12, 10, 44
+    cols = sorted({p.x for s in fig.series for p in s.points})
+    rows = [s for s in fig.series if s.points]
+    values = [p.y for s in rows for p in s.points]
+    out: dict[str, Any] = {"fig": fig, "heatmap": True, "empty": not values, "n_points": len(values), "series": [],
+                           "refs": [], "legend": [], "width": fig.width, "left": left, "top": top}
+    if not values:
+        return out
+    lo, hi = min(values), max(values)
+    pw = fig.width - left - right
+    cw, rh = pw / len(cols), 22.0
+    ph = rh * len(rows)
+    step = max(1, math.ceil(len(cols) / 16))  # at most ~16 column labels
+    out.update(pw=pw, ph=ph, height=int(top + ph + bottom), lo=fmt(lo), hi=fmt(hi),
+               xticks=[(left + (i + 0.5) * cw, tick_labels([c])[0]) for i, c in enumerate(cols) if i % step == 0])
+    for r, s in enumerate(rows):
+        cells = [{"x": f"{left + cols.index(p.x) * cw:.1f}", "y": f"{top + r * rh:.1f}", "w": f"{cw:.1f}",
+                  "h": f"{rh:.1f}", "shade": f"{0.06 + 0.94 * ((p.y - lo) / (hi - lo) if hi > lo else 1.0):.3f}",
+                  "tip": p.tip or f"{s.label}: {fmt(p.y)}"} for p in s.points]
+        out["series"].append({"label": s.label, "y": f"{top + (r + 0.5) * rh + 4:.1f}", "cells": cells, "index": r,
+                              "attrs": s.attrs})
+    return out
+
+
 def layout(fig: Figure) -> dict[str, Any]:
     """Pixel geometry for the SVG template; see the module docstring."""
+    if fig.heatmap:
+        return heatmap_layout(fig)
     left, right, top, bottom = 58, 30, 14, 44
     pw, ph = fig.width - left - right, fig.height - top - bottom
     xs = [p.x for s in fig.series for p in s.points if not fig.x_log or p.x > 0]
@@ -206,7 +236,7 @@ def layout(fig: Figure) -> dict[str, Any]:
     ys += [v for r in fig.refs for v in (r.y, r.lo, r.hi) if v is not None]
     out: dict[str, Any] = {"fig": fig, "width": fig.width, "height": fig.height, "left": left, "top": top, "pw": pw,
                            "ph": ph, "n_points": fig.n_points, "series": [], "refs": [], "xticks": [], "yticks": [],
-                           "empty": not xs, "legend": []}
+                           "empty": not xs, "legend": [], "heatmap": False}
     if not xs:
         return out
     sx, out["xticks"] = _x_scale(fig, xs, left, pw)

@@ -95,7 +95,7 @@ class CodecRVQ(Quantizer):
 
     # -- the five hooks ---------------------------------------------------------------------------
     def _fit(self, source: Any, *, device: torch.device, seed: int, progress: Progress | None) -> None:
-        from emobench.codecs.models import load_codec
+        from emobench.codecs.load import load_codec
 
         p = self.params
         codec = load_codec(p["model"], revision=p["revision"], local_files_only=p["local_files_only"],

@@ -17,7 +17,8 @@ from typing import Any
 
 from emobench.errors import SchemaError
 from emobench.fsutil import disk_error, public_mode
-from emobench.results.schema import upgrade, validate_result
+from emobench.results.schema import validate_result
+from emobench.results.upgrade import upgrade
 
 
 def metrics_frame(doc: dict[str, Any]):
@@ -94,3 +95,16 @@ def read_result(path: str | Path) -> dict[str, Any]:
     doc = upgrade(load_json(path))
     validate_result(doc, where=str(path))
     return doc
+
+
+def existing_results(out_dir: Path) -> dict[str, Path]:
+    """run_hash -> result file, for every readable result JSON in ``out_dir``."""
+    found = {}
+    for path in sorted(Path(out_dir).glob("*.json")) if Path(out_dir).is_dir() else []:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("run_hash"), str) and "metrics" in doc:
+            found[doc["run_hash"]] = path
+    return found

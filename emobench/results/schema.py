@@ -13,7 +13,7 @@ non-negative integers, so one malformed file cannot take down a site built for e
 Schema history:
   1 -- first release.
   2 -- run_hash (content identity) replaces config_hash; task_info, resolved, quantizers; per_seed values.
-        Version-1 files are upgraded on read (``upgrade``).
+        Version-1 files are upgraded on read (``emobench.results.upgrade``).
 """
 
 from __future__ import annotations
@@ -160,25 +160,6 @@ def _check_breakdowns(doc: dict[str, Any], where: str) -> None:
             if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DEPTH_VALUE):
                 raise SchemaError(f"{where}: field metrics/{i}/breakdown/{key}: {v!r} is not an integer in "
                                   f"0..{MAX_DEPTH_VALUE}")
-
-
-def upgrade(doc: Any) -> Any:
-    """A version-1 document as version 2 (run_hash from config_hash, task_info from the catalogue)."""
-    if not isinstance(doc, dict) or doc.get("schema_version") != 1:
-        return doc
-    out = {**doc, "schema_version": 2, "run_hash": doc.get("config_hash", "0" * 16)}
-    out.pop("config_hash", None)
-    try:
-        from emobench.registries import tasks
-        from emobench.results.document import task_info
-
-        out["task_info"] = task_info(tasks.get(doc.get("task")).spec)
-    except Exception:  # an unknown task: a minimal description from the file itself
-        names = {m.get("name"): m for m in doc.get("metrics") or [] if isinstance(m, dict)}
-        out["task_info"] = {"name": doc.get("task"), "title": str(doc.get("task")), "primary": next(iter(names), ""),
-                            "metrics": {k: {"unit": m.get("unit", ""), "direction": m.get("direction", "none"),
-                                            "display": k} for k, m in names.items()}}
-    return out
 
 
 def validate_result(doc: Any, *, where: str = "result") -> None:

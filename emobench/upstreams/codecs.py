@@ -46,7 +46,7 @@ class CodecUpstream(Upstream):
         dtype: Any = None,
     ):
         super().__init__()
-        from emobench.codecs.models import load_codec
+        from emobench.codecs.load import load_codec
 
         self.codec = load_codec(model, revision=revision, local_files_only=local_files_only, family=family)
         layout = self.codec.layout
