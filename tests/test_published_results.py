@@ -28,6 +28,12 @@ def test_each_published_file_is_a_valid_real_run_with_its_predictions(path):
     assert all(not c["synthetic"] for c in doc["corpora"]), path.name
     assert path.with_name(path.name.removesuffix(".json") + ".predictions.csv").is_file(), path.name
     assert doc["metrics"], path.name
+    if doc["task"] == "rq4":  # one record per layout, role and OOD mean, whatever depth each seed chose
+        keys = [(m["breakdown"]["layout"], m["breakdown"]["role"]) for m in doc["metrics"]
+                if m["name"] == "macro_f1_delta" and m["breakdown"].get("corpus") == "mean"]
+        assert len(keys) == len(set(keys)) == 6, keys
+        assert all(len(m["per_seed"]) == 3 for m in doc["metrics"]
+                   if m["name"] == "macro_f1_delta" and m["breakdown"].get("corpus") == "mean")
 
 
 def test_the_site_builds_from_the_published_results_with_no_problems(tmp_path):

@@ -112,16 +112,20 @@ def bitrate(doc: dict[str, Any], role: Any, layout: Any, depth: Any) -> tuple[fl
     """(bit/s actually sent by ``role`` at ``depth``, a caveat). From the run's ``bitrate`` records (the
     mean over corpora unless one says ``mean``); without one, frame codes x frame rate, with the caveat
     that a routing quantizer's per-utterance route bits are not included (none are sent under oracle
-    routing)."""
-    if depth is None:
-        return None, ""
-    recs = [r for r in S.records(doc, "bitrate")
-            if S.bd(r).get("role") in (role, None) and S._same(S.bd(r).get("depth"), depth)
+    routing). ``depth`` None: a depth the protocol chose differently per training seed, whose bitrate record
+    (the seeds' mean) carries no depth either."""
+    def at_depth(r: dict[str, Any]) -> bool:
+        d = S.bd(r).get("depth")
+        return d is None if depth is None else S._same(d, depth)
+
+    recs = [r for r in S.records(doc, "bitrate") if S.bd(r).get("role") in (role, None) and at_depth(r)
             and (layout is None or "layout" not in S.bd(r) or S._same(S.bd(r)["layout"], layout))]
     exact = [r for r in recs if S.bd(r).get("role") == role] or recs
     overall = [r for r in exact if str(S.bd(r).get("corpus", "mean")).lower() in S.OVERALL] or exact
     if overall:
         return sum(float(r["value"]) for r in overall) / len(overall), ""
+    if depth is None:
+        return None, ""
     q = fitted(doc, role, layout)
     fps = S._num((doc.get("upstream") or {}).get("frame_rate_hz"))
     caveat = "frame codes only (route bits not included)" if q.get("route_bits_per_utterance") else ""

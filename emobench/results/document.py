@@ -48,24 +48,32 @@ def with_units(records: list[dict[str, Any]], spec) -> list[dict[str, Any]]:
             raise EmobenchError(f"task {spec.name!r} reported metric {r['name']!r}, which its spec does not declare; "
                                 f"add it under `metrics:` in emobench/catalogue/tasks/{spec.name}.yaml")
         out.append({"name": r["name"], "value": r["value"], "unit": meta.unit, "direction": meta.direction,
-                    **{k: r[k] for k in ("ci_low", "ci_high", "n", "std", "per_seed") if k in r},
+                    **{k: r[k] for k in ("ci_low", "ci_high", "n", "std", "per_seed", "chosen") if k in r},
                     "breakdown": r["breakdown"]})
     return out
 
 
 def merge_seeds(per_seed: list[list[dict[str, Any]]], seeds: list[int]) -> list[dict[str, Any]]:
-    """One record per (metric, breakdown): mean over the seeds that report it, with sd and the values."""
+    """One record per (metric, breakdown): mean over the seeds that report it, with sd and the values.
+
+    Breakdown keys a record marks ``chosen`` (chosen by the protocol, e.g. RQ4's depth per seed) are not
+    part of its identity: the seeds' records merge whatever each chose, and the key is kept only where every
+    seed chose the same value (the choices themselves are their own metric, e.g. ``selected_depth``)."""
     if len(per_seed) == 1:
         return per_seed[0]
     groups: dict[str, list[dict[str, Any]]] = {}
     for records in per_seed:
         for r in records:
-            groups.setdefault(json.dumps([r["name"], r["breakdown"]], sort_keys=True, default=str), []).append(r)
+            ident = {k: v for k, v in r["breakdown"].items() if k not in (r.get("chosen") or ())}
+            groups.setdefault(json.dumps([r["name"], ident], sort_keys=True, default=str), []).append(r)
     out = []
     for recs in groups.values():
         vals = [r["value"] for r in recs]
         finite = [v for v in vals if v is not None]
-        merged = {**recs[0], "value": float(np.mean(finite)) if finite else None,
+        chosen = recs[0].get("chosen") or ()
+        breakdown = {k: v for k, v in recs[0]["breakdown"].items()
+                     if k not in chosen or all(r["breakdown"].get(k) == v for r in recs)}
+        merged = {**recs[0], "breakdown": breakdown, "value": float(np.mean(finite)) if finite else None,
                   "std": float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0 if finite else None,
                   "per_seed": vals if len(recs) == len(seeds) else None}
         for k in ("ci_low", "ci_high"):

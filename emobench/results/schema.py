@@ -47,6 +47,7 @@ _METRIC = {
         "n": {"type": ["integer", "null"]},
         "std": _NUM,
         "per_seed": {"type": "array", "items": _NUM},
+        "chosen": {"type": "array", "items": {"type": "string"}},  # breakdown keys the protocol chose
     },
 }
 

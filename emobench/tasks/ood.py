@@ -95,7 +95,7 @@ class OODSER(Task):
                     if d == best[s]:
                         metrics.append(rec("macro_f1_delta", _f1(ys[k], p, c) - _f1(ys[k], cont, c),
                                            ci=boot.stat_diff(ys[k], p, cont, c, "macro_f1"), n=len(ys[k]),
-                                           selected="cv", **at))
+                                           selected="cv", chosen=("depth",), **at))
                         preds.append(frame(sets[k], labels, None, pred=p, condition="quantized", **at))
             metrics += [rec("bitrate", bitrate(fit, d, fr, mean_duration(fs, sets[k], fr)), depth=d, corpus=k,
                             role="system") for d in depths]

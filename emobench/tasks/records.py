@@ -24,11 +24,17 @@ def _clean(x: Any) -> float | None:
 
 
 def rec(name: str, value: float | None, *, ci: tuple[float, float] | None = None, n: int | None = None,
-        std: float | None = None, **breakdown: Any) -> dict[str, Any]:
-    """One metric record; NaN becomes null (JSON has no NaN); None breakdown values are left out."""
+        std: float | None = None, chosen: tuple[str, ...] = (), **breakdown: Any) -> dict[str, Any]:
+    """One metric record; NaN becomes null (JSON has no NaN); None breakdown values are left out.
+
+    ``chosen`` names breakdown keys the protocol chose rather than a condition it was measured under (RQ4's
+    depth, picked per training seed on held-out data): seeds are merged across them (see
+    ``emobench.results.document.merge_seeds``)."""
     out: dict[str, Any] = {"name": name, "value": _clean(value),
                            "breakdown": {k: (v.item() if hasattr(v, "item") else v)
                                          for k, v in breakdown.items() if v is not None}}
+    if chosen:
+        out["chosen"] = list(chosen)
     if ci is not None:
         out["ci_low"], out["ci_high"] = _clean(ci[0]), _clean(ci[1])
     if n is not None:

@@ -50,6 +50,9 @@ def predictions(ev, depth: int, book_labels: np.ndarray | None) -> np.ndarray:
     return ev.probs[depth].argmax(1)
 
 
+CHOSEN = ("depth",)  # the depth of every quantized record is chosen per training seed, not a condition
+
+
 class RQ4(Task):
     name = "rq4"
 
@@ -109,7 +112,7 @@ class RQ4(Task):
                     with inputs.timer("evaluate"):
                         ev = evaluate(q, fs, sets[k], inputs.layer, probe=probe, depths=[best])
                     pred = chosen[role][k] = predictions(ev, best, book_labels)
-                    at = {"corpus": k, "depth": best, **bd}
+                    at = {"corpus": k, "depth": best, "chosen": CHOSEN, **bd}
                     metrics.append(rec("macro_f1", _f1(ys[k], pred, c), ci=boots[k].stat(ys[k], pred, c, "macro_f1"),
                                        n=len(ys[k]), condition="quantized", **at))
                     metrics.append(rec("macro_f1_delta", _f1(ys[k], pred, c) - _f1(ys[k], cont[k], c),
@@ -119,15 +122,17 @@ class RQ4(Task):
                         metrics.append(rec("route_accuracy", hit.mean(), ci=boots[k].mean(hit), n=len(hit), **at))
                     preds.append(frame(sets[k], labels, None, pred=pred, corpus=k, condition="quantized", depth=best,
                                        **bd))
-                metrics += self._mean_over_ood(ys, chosen[role], cont, boots, c, "macro_f1_delta", depth=best, **bd)
-                metrics += self._mean_f1(ys, chosen[role], boots, c, condition="quantized", depth=best, **bd)
+                metrics += self._mean_over_ood(ys, chosen[role], cont, boots, c, "macro_f1_delta", depth=best,
+                                                chosen=CHOSEN, **bd)
+                metrics += self._mean_f1(ys, chosen[role], boots, c, condition="quantized", depth=best, chosen=CHOSEN,
+                                         **bd)
                 metrics.append(rec("bitrate", bitrate(inputs.quantizers.fitted[-1], best, fr, duration), depth=best,
-                                   corpus="mean", **bd))
+                                   corpus="mean", chosen=CHOSEN, **bd))
                 metrics.append(rec("selected_depth", best, **bd))
                 depth_of[role] = best
             bal = next((r for r in roles if not inputs.quantizers.is_router(r)), None)
             for role in [r for r in roles if r != bal and bal is not None]:
-                bd = {"layout": layout, "role": role, "depth": depth_of[role]}
+                bd = {"layout": layout, "role": role, "depth": depth_of[role], "chosen": CHOSEN}
                 for k in boots:
                     a, b = chosen[role][k], chosen[bal][k]
                     metrics.append(rec("macro_f1_diff", _f1(ys[k], a, c) - _f1(ys[k], b, c),
