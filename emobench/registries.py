@@ -12,3 +12,14 @@ corpora = Registry("corpora", singular="corpus")
 probes = Registry("probes")
 
 ALL = {r.kind: r for r in (upstreams, quantizers, tasks, corpora, probes)}
+
+
+def reload() -> None:
+    """Re-read the catalogue (its folder, ``EMOBENCH_CATALOGUE`` included) and entry points on the next lookup,
+    after they changed in this process (tests that edit a copy of the catalogue, notebooks)."""
+    from emobench import catalogue
+
+    catalogue.catalogue_root.cache_clear()
+    catalogue.shared_metrics.cache_clear()
+    for registry in ALL.values():
+        registry.reload()

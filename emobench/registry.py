@@ -118,6 +118,11 @@ class Registry:
             add(entry)
         return found
 
+    def reload(self) -> None:
+        """Forget the collected entries: the next lookup re-reads specs and entry points (entries registered
+        in code stay)."""
+        self._entries = None
+
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             self._entries = self._collect()
@@ -136,18 +141,18 @@ class Registry:
                            **fields}, where=f"{self.singular} {name!r} registered in code")
         entry = Entry(spec, self.kind, "registered in code", obj)
         self._extra = [e for e in self._extra if e.name != name] + [entry]
-        self._entries = None
+        self.reload()
         try:
             self.entries()
         except RegistryError:
             self._extra.remove(entry)
-            self._entries = None
+            self.reload()
             raise
         return entry
 
     def unregister(self, name: str) -> None:
         self._extra = [e for e in self._extra if e.name != name]
-        self._entries = None
+        self.reload()
 
     # -- resolving ----------------------------------------------------------------------------
     def get(self, name: str) -> Entry:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from emobench import catalogue
 from emobench.cli.main import app
-from emobench.registries import ALL
+from emobench.registries import reload
 from emobench.results import read_result
 
 MODULE = '''
@@ -74,12 +74,6 @@ def toy_catalogue(tmp_path, monkeypatch):
     (tmp_path / "toy_task.py").write_text(textwrap.dedent(MODULE))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("EMOBENCH_CATALOGUE", str(copy))
-
-    def reload():
-        catalogue.catalogue_root.cache_clear()
-        catalogue.shared_metrics.cache_clear()
-        for r in ALL.values():
-            r._entries = None
 
     reload()
     yield

@@ -60,19 +60,13 @@ def test_reproduce_resumes_run_by_run(runs):
 
 def test_editing_a_spec_parameter_changes_the_run_hash_and_reruns_it(runs, tmp_path, monkeypatch):
     from emobench import catalogue
-    from emobench.registries import ALL
+    from emobench.registries import reload
 
     _, out, cache = runs
     copy = tmp_path / "catalogue"
     shutil.copytree(catalogue.catalogue_root(), copy)
     spec = copy / "tasks" / "rq1.yaml"
     monkeypatch.setenv("EMOBENCH_CATALOGUE", str(copy))
-
-    def reload():
-        catalogue.catalogue_root.cache_clear()
-        catalogue.shared_metrics.cache_clear()
-        for r in ALL.values():
-            r._entries = None
 
     try:
         reload()
