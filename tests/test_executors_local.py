@@ -110,3 +110,17 @@ def test_without_ray_the_option_names_the_extra():
             "try:\n    make_executor('ray')\nexcept Exception as e:\n    print(type(e).__name__, e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.startswith("MissingExtraError") and "pip install 'emobench[ray]'" in out and "--executor ray" in out
+
+
+def test_a_worker_builds_an_upstream_once_for_all_its_shards():
+    import torch
+
+    from emobench.config import RunConfig
+    from emobench.executors.work import _upstream
+    from emobench.resolve import resolve
+
+    fbank = resolve(RunConfig(upstream="fbank")).upstream
+    first = _upstream(fbank, torch.device("cpu"))
+    assert _upstream(fbank, torch.device("cpu")) is first  # the next shard reuses the model
+    other = resolve(RunConfig(upstream="fbank", upstream_params={"n_mels": 40})).upstream
+    assert _upstream(other, torch.device("cpu")) is not first  # other params: another model, the old one dropped

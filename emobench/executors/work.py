@@ -41,6 +41,23 @@ def extraction_target(resolved, which: str | None):
     return resolved.extra_upstreams[which], resolved.task.params.get(f"{which}_layer")
 
 
+_BUILT: dict[str, Any] = {}  # the last upstream this worker built, by identity: its next shard reuses it
+
+
+def _upstream(comp, dev):
+    """``comp.build()`` on ``dev``, kept for the worker's next shard of the same upstream (one model at a time,
+    so a worker never holds two)."""
+    import json
+
+    key = json.dumps([comp.record(), str(dev)], sort_keys=True, default=str)
+    if key not in _BUILT:
+        _BUILT.clear()
+        upstream = comp.build()
+        upstream.to(dev)
+        _BUILT[key] = upstream
+    return _BUILT[key]
+
+
 def extract_shard(config: RunConfig, utts: list[Utterance], which: str | None, cache_root: str, device: str,
                   on_bad_audio: str, threads: int | None) -> dict[str, Any]:
     """Features of ``utts`` at the run's layer, committed to the cache (what is cached already is skipped)."""
@@ -52,8 +69,7 @@ def extract_shard(config: RunConfig, utts: list[Utterance], which: str | None, c
     with _unit(cache_root, threads):
         comp, layer = extraction_target(resolve(config), which)
         dev = resolve_device(device)
-        upstream = comp.build()
-        upstream.to(dev)
+        upstream = _upstream(comp, dev)
         layer = upstream.default_layer if layer is None else int(upstream.check_layers([layer])[0])
         fs = FeatureCache(Path(cache_root)).features(upstream, utts, layers=[layer], device=dev,
                                                      on_bad_audio=on_bad_audio)
